@@ -1,0 +1,45 @@
+# thermoseg — the two commands a newcomer needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP_EDGE := $(VENV)/.stamp-edge
+STAMP_ALL := $(VENV)/.stamp-all
+
+.PHONY: demo test lint bench system-deps venv-edge venv-all clean
+
+# Debian packages the tests and the demo use (mosquitto broker, openssl for TLS tests).
+system-deps:
+	@bash scripts/system-deps.sh
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP_EDGE): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[edge,dev]'
+	touch $@
+
+$(STAMP_ALL): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[edge,train,dev]'
+	touch $@ $(STAMP_EDGE)
+
+venv-edge: $(STAMP_EDGE)
+venv-all: $(STAMP_ALL)
+
+demo: system-deps $(STAMP_EDGE)
+	$(PY) -m edge.demo
+
+test: system-deps $(STAMP_ALL)
+	$(PY) -m pytest tests -q -p no:cacheprovider
+
+lint: $(STAMP_ALL)
+	$(VENV)/bin/ruff check edge convert training tests bench
+	$(VENV)/bin/ruff format --check edge convert training tests bench
+	$(VENV)/bin/mypy edge convert training
+
+bench: system-deps $(STAMP_ALL)
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) out data runs demo-out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,66 @@
+"""``thermoseg-edge``: the device-side command line.
+
+Each sub-command lives in its own module under :mod:`edge.commands` and exposes
+``register(subparsers)``; the module list below is the explicit registry.
+Exit codes: 0 success, 1 a user error (bad file, config, model: the message names it), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from edge import DISCLAIMER
+from edge.errors import ThermosegError
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+COMMANDS: tuple[str, ...] = (
+    "edge.commands.synth",
+    "edge.commands.segment",
+    "edge.commands.evaluate",
+    "edge.commands.run",
+    "edge.commands.check_config",
+    "edge.commands.listen",
+)
+
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="thermoseg-edge",
+        description="Segment abnormally warm regions in breast thermograms. " + DISCLAIMER,
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def configure_logging(verbosity: int) -> None:
+    """Entry points alone configure logging; modules only call ``logging.getLogger``."""
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except ThermosegError as exc:
+        print(f"thermoseg-edge {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
