@@ -1,0 +1,1 @@
+"""Sub-commands of ``thermoseg-edge``; each module exposes ``register(subparsers)``."""
