@@ -7,6 +7,7 @@ and is safe to call twice; sources are context managers.
 
 from __future__ import annotations
 
+import builtins
 from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Any, ClassVar
@@ -22,7 +23,7 @@ class FrameSource(ABC):
     """A camera, a replayed folder or a synthetic generator of frames."""
 
     type: ClassVar[str]
-    config_class: ClassVar[type[BaseModel]]
+    config_class: ClassVar[builtins.type[BaseModel]]
 
     @abstractmethod
     def start(self) -> None:
@@ -54,7 +55,7 @@ class FrameSource(ABC):
 
     def __exit__(
         self,
-        exc_type: type[BaseException] | None,
+        exc_type: builtins.type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
