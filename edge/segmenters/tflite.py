@@ -1,18 +1,39 @@
-"""TFLite segmenter (LiteRT). Placeholder until the conversion work lands."""
+"""The TFLite (LiteRT) segmenter: a converted U-Net run by the LiteRT interpreter.
+
+The model must have its manifest beside it (same stem, ``.json``); construction refuses a model
+whose manifest is missing, whose sha256 differs, or whose input/output tensors differ from the
+manifest, each with a :class:`~edge.errors.ModelError` naming the file and the mismatch.
+
+Quantised tensors are handled from the interpreter's own tensor details: the RGB image is
+quantised with the input's scale/zero-point (for the shipped int8 model, uint8 input with scale
+1, so the RGB bytes go in unchanged) and the output is dequantised to a probability before the
+threshold. An interpreter is not thread-safe, so each calling thread gets its own (built lazily
+from the verified bytes). TensorFlow is never imported.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
+from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.errors import ModelError
+from edge.errors import FrameError, ModelError
+from edge.litert import make_interpreter
+from edge.manifest import ModelManifest, TensorInfo, check_tensor, load_verified
+from edge.preprocess import PreprocessConfig
 from edge.segmenters.base import Segmenter
 
-__all__ = ["TFLiteConfig", "TFLiteSegmenter"]
+__all__ = ["DEFAULT_MODEL", "TFLiteConfig", "TFLiteSegmenter", "default_model_path"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "lite-int8.tflite"
 
 
 class TFLiteConfig(BaseModel):
@@ -21,15 +42,131 @@ class TFLiteConfig(BaseModel):
     type: Literal["tflite"] = "tflite"
     model: Path | None = Field(None, description="path to a .tflite file; None = shipped default")
     num_threads: int = Field(2, ge=1, le=64, description="interpreter threads")
-    threshold: float = Field(0.5, gt=0.0, lt=1.0, description="probability above which a pixel is abnormal")
+    threshold: float = Field(
+        0.5, gt=0.0, lt=1.0, description="probability above which a pixel is abnormal"
+    )
+
+
+def default_model_path() -> Path:
+    """The shipped default model (``edge/models/lite-int8.tflite``) inside the installed package."""
+    path = Path(str(resources.files("edge").joinpath("models", DEFAULT_MODEL)))
+    if not path.is_file():
+        raise ModelError(
+            f"{path}: the shipped default model is missing from this installation; "
+            f"pass --model (or segmenter.model) with a converted .tflite file"
+        )
+    return path
+
+
+def _quantize(image: npt.NDArray[np.uint8], spec: TensorInfo) -> np.ndarray:
+    dtype = np.dtype(spec.dtype)
+    if dtype.kind == "f":
+        return image.astype(dtype)
+    if spec.scale == 0.0:
+        raise ModelError(f"input tensor {spec.name} is {spec.dtype} but has no quantisation scale")
+    q = np.rint(image.astype(np.float32) / np.float32(spec.scale)) + spec.zero_point
+    info = np.iinfo(dtype)
+    return np.clip(q, info.min, info.max).astype(dtype)
+
+
+def _dequantize(raw: np.ndarray, spec: TensorInfo) -> npt.NDArray[np.float32]:
+    if raw.dtype.kind == "f":
+        return raw.astype(np.float32, copy=False)
+    return (raw.astype(np.float32) - np.float32(spec.zero_point)) * np.float32(spec.scale)
 
 
 class TFLiteSegmenter(Segmenter):
+    """U-Net probabilities from a ``.tflite`` model, thresholded to a 0/1 mask."""
+
     type = "tflite"
     config_class = TFLiteConfig
 
     def __init__(self, config: TFLiteConfig) -> None:
-        raise ModelError("the tflite segmenter is not built yet")
+        self.config = config
+        self.model_path = config.model if config.model is not None else default_model_path()
+        self.manifest: ModelManifest
+        self._content: bytes | None
+        self.manifest, self._content = load_verified(self.model_path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._interpreters: list[Any] = []
+        interpreter = self._interpreter()  # the first one validates the tensors
+        inputs = interpreter.get_input_details()
+        outputs = interpreter.get_output_details()
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise ModelError(
+                f"{self.model_path}: expected one input and one output tensor, "
+                f"got {len(inputs)} and {len(outputs)}"
+            )
+        check_tensor(self.manifest.input, inputs[0], "input", self.model_path)
+        check_tensor(self.manifest.output, outputs[0], "output", self.model_path)
+        self._in_index = int(inputs[0]["index"])
+        self._out_index = int(outputs[0]["index"])
+        shape = self.manifest.input.shape
+        if len(shape) != 4 or shape[0] != 1 or shape[3] != 3 or shape[1] != shape[2]:
+            raise ModelError(
+                f"{self.model_path}: input shape {shape}; expected [1, S, S, 3] (one RGB image)"
+            )
+        self.size = shape[1]
+        if self.manifest.preprocess.size != self.size:
+            raise ModelError(
+                f"{self.model_path}: manifest preprocess.size {self.manifest.preprocess.size} "
+                f"differs from the input side {self.size}"
+            )
+        log.info(
+            "tflite model %s (%s, sha256 %s…), %d thread(s)",
+            self.model_path.name,
+            self.manifest.quant,
+            self.manifest.sha256[:12],
+            config.num_threads,
+        )
+
+    def _interpreter(self) -> Any:
+        interpreter = getattr(self._local, "interpreter", None)
+        if interpreter is None:
+            if self._content is None:
+                raise ModelError(f"{self.model_path}: segmenter is closed")
+            interpreter = make_interpreter(
+                self._content, self.config.num_threads, source=str(self.model_path)
+            )
+            self._local.interpreter = interpreter
+            with self._lock:
+                self._interpreters.append(interpreter)
+        return interpreter
+
+    def probabilities(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        """RGB uint8 (S, S, 3) → the model's probability map, float32 (S, S) in 0..1."""
+        if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+            got = image.dtype if isinstance(image, np.ndarray) else type(image).__name__
+            raise FrameError(f"tflite segmenter: expected an RGB uint8 image, got {got}")
+        if image.shape != (self.size, self.size, 3):
+            raise FrameError(
+                f"tflite segmenter: image shape {image.shape}; {self.model_path.name} expects "
+                f"({self.size}, {self.size}, 3) from edge.preprocess.to_model_input"
+            )
+        interpreter = self._interpreter()
+        interpreter.set_tensor(self._in_index, _quantize(image, self.manifest.input)[None])
+        interpreter.invoke()
+        raw = interpreter.get_tensor(self._out_index)
+        return _dequantize(raw, self.manifest.output).reshape(self.size, self.size)
 
     def segment(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-        raise ModelError("the tflite segmenter is not built yet")
+        """RGB uint8 (S, S, 3) → mask uint8 (S, S): 1 where probability > threshold."""
+        return (self.probabilities(image) > self.config.threshold).astype(np.uint8)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "segmenter": self.type,
+            "model": self.manifest.name,
+            "model_sha256": self.manifest.sha256,
+            "quant": self.manifest.quant,
+        }
+
+    def expected_preprocess(self) -> PreprocessConfig:
+        return self.manifest.preprocess
+
+    def close(self) -> None:
+        with self._lock:
+            self._interpreters.clear()
+        self._local = threading.local()
+        self._content = None
