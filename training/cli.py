@@ -1,0 +1,149 @@
+"""``thermoseg-train``: train the U-Nets and assess them against the codebook segmenter.
+
+TensorFlow is imported inside the sub-commands, so ``--help`` is fast and works without it.
+Exit codes: 0 success, 1 a user error (bad folder, missing extra: the message names it), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from edge import DISCLAIMER
+from edge.errors import MissingExtraError, ThermosegError
+
+__all__ = ["build_parser", "main"]
+
+log = logging.getLogger(__name__)
+
+
+def _require_tensorflow() -> None:
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError as exc:
+        raise MissingExtraError("tensorflow", "train", "training and assessing U-Nets") from exc
+
+
+def _fit(args: argparse.Namespace) -> int:
+    _require_tensorflow()
+    from training.fit import FitConfig, fit
+
+    cfg = FitConfig(
+        preset=args.preset,
+        out=args.out,
+        data=args.data,
+        synthetic=args.synthetic,
+        seed=args.seed,
+        resume=args.resume,
+        separator=args.separator,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        base_filters=args.base_filters,
+        steps_per_epoch=args.steps_per_epoch,
+        val_fraction=args.val_fraction,
+        patience=args.patience,
+        learning_rate=args.learning_rate,
+        threads=args.threads,
+    )
+    summary = fit(cfg)
+    print(
+        f"{args.out}: best val Dice {summary['best_val_dice']:.4f} at epoch {summary['best_epoch']}"
+        f" ({summary['epochs_run']} epochs, {summary['train_seconds']:.0f} s); model "
+        f"{args.out / 'model.keras'}"
+    )
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    _require_tensorflow()
+    from training.assess import assess
+
+    result = assess(
+        args.runs,
+        args.data,
+        codebook=args.codebook,
+        out=args.out,
+        limit=args.limit,
+        separator=args.separator,
+    )
+    print(result.markdown)
+    print(f"wrote {result.markdown_path}, {result.json_path} and {result.figure_path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="thermoseg-train",
+        description="Train and assess the U-Nets that segment abnormally warm regions in breast "
+        "thermograms. " + DISCLAIMER,
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    f = sub.add_parser(
+        "fit", help="train a U-Net preset", description="Train a U-Net. " + DISCLAIMER
+    )
+    f.add_argument("--preset", default="lite", choices=("unet-sgd", "unet-rmsprop", "lite"))
+    src = f.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", type=Path, help="synthetic, images/+masks/ or DMR-IR folder")
+    src.add_argument("--synthetic", type=int, metavar="N", help="generate N phantom frames")
+    f.add_argument("--out", type=Path, required=True, help="run folder (runs/NAME)")
+    f.add_argument("--epochs", type=int)
+    f.add_argument("--batch-size", type=int)
+    f.add_argument("--base-filters", type=int, help="first level's filters (paper: 64)")
+    f.add_argument("--steps-per-epoch", type=int)
+    f.add_argument("--learning-rate", type=float)
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    f.add_argument("--val-fraction", type=float, help="share of subjects held out")
+    f.add_argument("--patience", type=int, help="epochs without val Dice gain before stopping")
+    f.add_argument("--separator", help="file stem separator before the subject id")
+    f.add_argument("--threads", type=int, default=0, help="TF threads (0: all cores)")
+    f.set_defaults(func=_fit)
+
+    e = sub.add_parser(
+        "evaluate",
+        help="compare runs and the codebook on held-out frames",
+        description="One table of Dice, IoU, precision, recall, image-level sensitivity/"
+        "specificity, latency and size for each method, plus a figure grid. " + DISCLAIMER,
+    )
+    e.add_argument("runs", nargs="*", type=Path, help="run folders holding model.keras")
+    e.add_argument("--codebook", action="store_true", help="include the codebook segmenter")
+    e.add_argument("--data", type=Path, required=True, help="held-out dataset folder")
+    e.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/assessment.md"),
+        help="Markdown path; .json and .png are written beside it",
+    )
+    e.add_argument("--limit", type=int, help="use only the first N frames")
+    e.add_argument("--separator", help="file stem separator before the subject id")
+    e.set_defaults(func=_evaluate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = (
+        logging.WARNING
+        if args.verbose <= 0
+        else logging.INFO
+        if args.verbose == 1
+        else logging.DEBUG
+    )
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except ThermosegError as exc:
+        print(f"thermoseg-train {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
