@@ -1,0 +1,156 @@
+"""Helpers shared by the MQTT tests: alert payloads, collecting messages, a publisher process."""
+
+from __future__ import annotations
+
+import json
+import queue
+import select
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from edge import DISCLAIMER
+from edge.alerts import iso_utc
+from edge.mqtt import Subscriber
+
+
+def alert_payload(
+    seq: int, *, device: str = "pi-test", alert_id: str | None = None, event: str = "new"
+) -> dict[str, Any]:
+    now = time.time()
+    return {
+        "schema": "thermoseg.alert/1",
+        "alert_id": alert_id or uuid.uuid4().hex,
+        "event": event,
+        "device": device,
+        "opened_at": iso_utc(now),
+        "timestamp": iso_utc(now),
+        "frame_sequence": seq,
+        "segmenter": {"segmenter": "codebook", "model_sha256": None},
+        "grade": "abnormal",
+        "abnormal": True,
+        "regions": [{"area_px": 12 + seq}],
+        "max_delta_t_c": 1.5,
+        "disclaimer": DISCLAIMER,
+    }
+
+
+def collect(
+    sub: Subscriber,
+    want: int,
+    timeout: float,
+    leaf: str = "/alert",
+    seen: set[tuple[Any, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Messages on topics ending with ``leaf`` until ``want`` distinct (alert_id, event) arrived.
+
+    ``seen`` carries the keys of earlier calls, so a QoS 1 re-delivery of an old message does not
+    count as a new one.
+    """
+    got: list[dict[str, Any]] = []
+    seen = set() if seen is None else seen
+    deadline = time.monotonic() + timeout
+    while len(seen) < want and time.monotonic() < deadline:
+        try:
+            t, payload = sub.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if t.endswith(leaf):
+            got.append(payload)
+            if "alert_id" in payload:
+                seen.add((payload["alert_id"], payload.get("event")))
+            else:  # status, stats, discovery: distinct by topic and content
+                seen.add((t, json.dumps(payload, sort_keys=True)))
+    return got
+
+
+def dedup(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """First delivery of each (alert_id, event), in arrival order."""
+    seen: set[tuple[Any, Any]] = set()
+    out = []
+    for m in messages:
+        key = (m["alert_id"], m["event"])
+        if key not in seen:
+            seen.add(key)
+            out.append(m)
+    return out
+
+
+def wait_for(predicate: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return bool(predicate())
+
+
+PUBLISHER_SCRIPT = r'''
+"""A thermoseg publisher in its own process: publishes N alerts, then idles or drains."""
+import json, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from mqtt_helpers import alert_payload
+from edge.mqtt import MqttConfig, MqttPublisher
+from edge.outbox import Outbox, OutboxConfig
+
+port, outbox_path, n, mode = int(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+box = Outbox(outbox_path, OutboxConfig())
+pub = MqttPublisher(MqttConfig(port=port, reconnect_min_s=0.2, reconnect_max_s=0.5), "pi-proc", box)
+pub.start()
+for i in range(n):
+    pub.publish_alert(alert_payload(i, device="pi-proc"))
+print(f"QUEUED {box.depth()}", flush=True)
+if mode == "connect":
+    pub.wait_connected(20)
+    print("CONNECTED", flush=True)
+    time.sleep(600)
+elif mode == "drain":
+    deadline = time.monotonic() + 30
+    while box.depth() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pub.stop()
+    print(f"DRAINED {box.depth()}", flush=True)
+else:
+    time.sleep(600)
+'''
+
+
+def start_publisher_process(
+    tmp: Path, port: int, outbox: Path, n: int, mode: str
+) -> subprocess.Popen[str]:
+    script = tmp / "publisher_proc.py"
+    script.write_text(PUBLISHER_SCRIPT)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(script),
+            str(Path(__file__).parent),
+            str(port),
+            str(outbox),
+            str(n),
+            mode,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def read_line(proc: subprocess.Popen[str], prefix: str, timeout: float) -> str:
+    """The first stdout line starting with ``prefix``; AssertionError with stderr otherwise."""
+    assert proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if ready:
+            line = proc.stdout.readline()
+            if line.startswith(prefix):
+                return line.strip()
+            if not line and proc.poll() is not None:
+                break
+    err = proc.stderr.read() if proc.stderr and proc.poll() is not None else ""
+    raise AssertionError(f"publisher process did not print {prefix!r}: {err}")
