@@ -26,18 +26,25 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import get_args
 
 import numpy as np
 import numpy.typing as npt
 
 from edge.errors import ConfigError, DatasetError
-from edge.frame import Frame
 from edge.phantom_anatomy import breast_geometry, draw_anatomy, render_anatomy
 from edge.phantom_lesions import draw_lesions, render_lesion
+from edge.phantom_types import (
+    Lesion,
+    Phantom,
+    PhantomParts,
+    Resolution,
+    Stage,
+    SubjectLabel,
+    subject_id,
+)
 from edge.readers import write_mask_png
 
 __all__ = [
@@ -60,8 +67,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Stage = Literal["normal", "initial", "middle", "advanced"]
-Resolution = Literal["lepton", "dmr"]
 RESOLUTIONS: dict[str, tuple[int, int]] = {"lepton": (120, 160), "dmr": (480, 640)}
 ABNORMAL_EXCESS_C = 0.5
 NETD_SIGMA_C = 0.05  # Lepton NETD ~50 mK
@@ -74,93 +79,6 @@ _STAGE_BLOCK: tuple[Stage, ...] = ("normal", "normal", "initial", "middle", "adv
 _SIDE = ("right", "left")  # breast index 0 is on the image left: the patient's right
 # Independent random streams per subject.
 _STREAM_STAGE, _STREAM_ANATOMY, _STREAM_LESIONS, _STREAM_FPN, _STREAM_NOISE = 10, 11, 12, 13, 14
-
-
-@dataclass(frozen=True)
-class Lesion:
-    """One lesion: which breast (patient's side), centre (y, x) px, radius px, peak excess °C."""
-
-    breast: Literal["left", "right"]
-    center_yx: tuple[float, float]
-    radius_px: float
-    excess_c: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "breast": self.breast,
-            "center_yx": [round(self.center_yx[0], 3), round(self.center_yx[1], 3)],
-            "radius_px": round(self.radius_px, 3),
-            "excess_c": round(self.excess_c, 4),
-        }
-
-
-@dataclass(frozen=True)
-class SubjectLabel:
-    """What is known about one synthetic subject (JSON-serialisable through :meth:`to_dict`)."""
-
-    subject: str
-    stage: Stage
-    lesions: tuple[Lesion, ...]
-    seed: int
-    index: int
-    resolution: Resolution
-    offset_c: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "subject": self.subject,
-            "stage": self.stage,
-            "lesions": [lesion.to_dict() for lesion in self.lesions],
-            "seed": self.seed,
-            "index": self.index,
-            "resolution": self.resolution,
-            "offset_c": round(self.offset_c, 4),
-        }
-
-
-@dataclass(frozen=True)
-class Phantom:
-    """A rendered subject: °C with sensor noise, abnormal and breast masks (0/1), label."""
-
-    celsius: npt.NDArray[np.float32]
-    abnormal: npt.NDArray[np.uint8]
-    breast: npt.NDArray[np.uint8]
-    label: SubjectLabel
-
-    def frame(self, sequence: int = 0, timestamp: float | None = None) -> Frame:
-        """This phantom as a ``celsius`` :class:`~edge.frame.Frame`."""
-        return Frame(
-            pixels=self.celsius,
-            kind="celsius",
-            timestamp=time.time() if timestamp is None else timestamp,
-            sequence=sequence,
-            source=f"phantom:{self.label.subject}",
-            metadata={
-                "subject": self.label.subject,
-                "stage": self.label.stage,
-                "synthetic": True,
-                "resolution": self.label.resolution,
-                "lesions": len(self.label.lesions),
-            },
-        )
-
-
-@dataclass(frozen=True)
-class PhantomParts:
-    """The noise-free renders behind a phantom (for tests and the ground-truth rule)."""
-
-    without_lesions: npt.NDArray[np.float32]
-    with_lesions: npt.NDArray[np.float32]
-    noise: npt.NDArray[np.float32]
-    abnormal: npt.NDArray[np.uint8]
-    breast: npt.NDArray[np.uint8]
-    body_alpha: npt.NDArray[np.float32]  # 1 on skin, 0 on background
-    label: SubjectLabel
-
-
-def subject_id(seed: int, index: int) -> str:
-    """The subject name used for files and labels."""
-    return f"synth-{seed:04d}-{index:05d}"
 
 
 def _check_ids(seed: int, index: int) -> None:
@@ -177,23 +95,9 @@ def stage_for(seed: int, index: int) -> Stage:
     return _STAGE_BLOCK[int(order[index % len(_STAGE_BLOCK)])]
 
 
-def render_parts(
-    seed: int,
-    index: int,
-    *,
-    stage: Stage | None = None,
-    resolution: Resolution = "lepton",
-    noise_seed: int | None = None,
-) -> PhantomParts:
-    """Render one subject into its noise-free parts, ground truth and sensor noise."""
-    _check_ids(seed, index)
-    if resolution not in RESOLUTIONS:
-        raise ConfigError(
-            f"phantom resolution={resolution!r}: expected one of {', '.join(RESOLUTIONS)}"
-        )
-    stage = stage_for(seed, index) if stage is None else stage
-    if stage not in _STAGE_CODE:
-        raise ConfigError(f"phantom stage={stage!r}: expected one of {', '.join(_STAGES)}")
+@lru_cache(maxsize=8)
+def _noise_free(seed: int, index: int, stage: Stage, resolution: Resolution) -> PhantomParts:
+    """The subject without sensor noise; cached so successive frames only draw fresh noise."""
     h, w = RESOLUTIONS[resolution]
     anatomy = draw_anatomy(np.random.default_rng([seed, index, _STREAM_ANATOMY]))
     anatomy_render = render_anatomy(anatomy, h, w)
@@ -210,29 +114,80 @@ def render_parts(
         lesions.append(Lesion(_SIDE[spec.breast], center, radius, peak))  # type: ignore[arg-type]
     with_lesions = without + excess
     abnormal = ((with_lesions - without) >= np.float32(ABNORMAL_EXCESS_C)).astype(np.uint8)
+    label = SubjectLabel(
+        subject=subject_id(seed, index),
+        stage=stage,
+        lesions=tuple(lesions),
+        seed=seed,
+        index=index,
+        resolution=resolution,
+        offset_c=anatomy.offset_c,
+    )
+    for array in (
+        without,
+        with_lesions,
+        abnormal,
+        anatomy_render.breast,
+        anatomy_render.body_alpha,
+    ):
+        array.setflags(write=False)
+    empty = np.zeros((0, 0), np.float32)
+    return PhantomParts(
+        without,
+        with_lesions,
+        empty,
+        abnormal,
+        anatomy_render.breast,
+        anatomy_render.body_alpha,
+        label,
+    )
 
+
+def _resolve_stage(seed: int, index: int, stage: Stage | None, resolution: Resolution) -> Stage:
+    _check_ids(seed, index)
+    if resolution not in RESOLUTIONS:
+        raise ConfigError(
+            f"phantom resolution={resolution!r}: expected one of {', '.join(RESOLUTIONS)}"
+        )
+    stage = stage_for(seed, index) if stage is None else stage
+    if stage not in _STAGE_CODE:
+        raise ConfigError(f"phantom stage={stage!r}: expected one of {', '.join(_STAGES)}")
+    return stage
+
+
+def _sensor_noise(
+    seed: int, index: int, resolution: Resolution, noise_seed: int | None
+) -> npt.NDArray[np.float32]:
+    """NETD gaussian noise (fresh per ``noise_seed``) plus the subject's column fixed pattern."""
+    h, w = RESOLUTIONS[resolution]
     fpn = np.random.default_rng([seed, index, _STREAM_FPN]).normal(0.0, FPN_SIGMA_C, w)
     key = [seed, index, _STREAM_NOISE] + ([] if noise_seed is None else [1, int(noise_seed)])
     noise = np.random.default_rng(key).standard_normal((h, w), dtype=np.float32)
     noise *= np.float32(NETD_SIGMA_C)
     noise += fpn.astype(np.float32)[None, :]
-    label = SubjectLabel(
-        subject=subject_id(seed, index),
-        stage=stage,
-        lesions=tuple(lesions),
-        seed=int(seed),
-        index=int(index),
-        resolution=resolution,
-        offset_c=anatomy.offset_c,
-    )
+    return noise
+
+
+def render_parts(
+    seed: int,
+    index: int,
+    *,
+    stage: Stage | None = None,
+    resolution: Resolution = "lepton",
+    noise_seed: int | None = None,
+) -> PhantomParts:
+    """Render one subject into its noise-free parts, ground truth and sensor noise."""
+    stage = _resolve_stage(seed, index, stage, resolution)
+    parts = _noise_free(int(seed), int(index), stage, resolution)
+    # Copies: the cached noise-free arrays must stay untouched whatever callers do.
     return PhantomParts(
-        without_lesions=without,
-        with_lesions=with_lesions,
-        noise=noise,
-        abnormal=abnormal,
-        breast=anatomy_render.breast,
-        body_alpha=anatomy_render.body_alpha,
-        label=label,
+        without_lesions=parts.without_lesions.copy(),
+        with_lesions=parts.with_lesions.copy(),
+        noise=_sensor_noise(seed, index, resolution, noise_seed),
+        abnormal=parts.abnormal.copy(),
+        breast=parts.breast.copy(),
+        body_alpha=parts.body_alpha.copy(),
+        label=parts.label,
     )
 
 
@@ -244,10 +199,20 @@ def generate(
     resolution: Resolution = "lepton",
     noise_seed: int | None = None,
 ) -> Phantom:
-    """One synthetic subject; ``noise_seed`` re-renders it with fresh sensor noise."""
-    parts = render_parts(seed, index, stage=stage, resolution=resolution, noise_seed=noise_seed)
-    celsius = (parts.with_lesions + parts.noise).astype(np.float32)
-    return Phantom(celsius=celsius, abnormal=parts.abnormal, breast=parts.breast, label=parts.label)
+    """One synthetic subject; ``noise_seed`` re-renders it with fresh sensor noise.
+
+    The noise-free render of the last few subjects is cached, so successive frames of one
+    subject (the synthetic camera) cost little more than drawing the noise.
+    """
+    stage = _resolve_stage(seed, index, stage, resolution)
+    parts = _noise_free(int(seed), int(index), stage, resolution)
+    celsius = parts.with_lesions + _sensor_noise(seed, index, resolution, noise_seed)
+    return Phantom(
+        celsius=celsius.astype(np.float32, copy=False),
+        abnormal=parts.abnormal.copy(),
+        breast=parts.breast.copy(),
+        label=parts.label,
+    )
 
 
 def write_dataset(

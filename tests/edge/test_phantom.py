@@ -225,3 +225,15 @@ def test_invalid_arguments_raise_errors_naming_them(tmp_path: Path) -> None:
         generate(1, 0, resolution="vga")  # type: ignore[arg-type]
     with pytest.raises(DatasetError, match="count=0"):
         write_dataset(tmp_path, 0, 1)
+
+
+def test_changing_a_returned_phantom_does_not_change_the_next_render() -> None:
+    first = generate(30, 1, stage="middle", noise_seed=1)
+    reference = first.abnormal.copy()
+    first.abnormal[:] = 0
+    first.breast[:] = 0
+    first.celsius[:] = 0.0
+    again = generate(30, 1, stage="middle", noise_seed=1)
+    np.testing.assert_array_equal(again.abnormal, reference)
+    assert again.breast.any()
+    assert float(again.celsius.mean()) > 18.0
