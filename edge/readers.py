@@ -187,7 +187,7 @@ def read_frame(path: str | Path, *, sequence: int = 0, resolution_k: float = 0.0
     """
     path = Path(path)
     data = _read_bytes(path)
-    container = _sniff(data[:16])
+    container = _sniff(data.removeprefix(b"\xef\xbb\xbf")[:16])  # a BOM may precede text
     kind: FrameKind
     if container == "npy":
         pixels, kind = _read_npy(path)

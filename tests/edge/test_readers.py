@@ -316,3 +316,10 @@ def test_list_frame_files_returns_frame_suffixes_sorted_and_skips_subfolders(
 def test_list_frame_files_on_a_missing_folder_raises_frame_error(tmp_path: Path) -> None:
     with pytest.raises(FrameError, match=r"nowhere.*not a folder"):
         list_frame_files(tmp_path / "nowhere")
+
+
+def test_dmr_text_with_a_utf8_byte_order_mark_is_read(tmp_path: Path) -> None:
+    values = _celsius(10, 12)
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + _dmr_text(values, ";", "\r\n"))
+    np.testing.assert_allclose(read_frame(path).pixels, np.round(values, 2), atol=1e-5)
