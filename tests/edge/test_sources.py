@@ -263,3 +263,56 @@ def test_drop_oldest_queue_get_returns_none_once_closed_and_empty() -> None:
     first = q.get(0)
     assert first is not None and first.sequence == 1
     assert q.get(5) is None
+
+
+# --- Synthetic camera --------------------------------------------------------------------------
+
+
+def test_synthetic_source_follows_its_script_with_fresh_noise_then_ends() -> None:
+    from edge.sources.synthetic import ScriptSegment, SyntheticConfig, SyntheticSource
+
+    script = [ScriptSegment(stage="normal", frames=2), ScriptSegment(stage="middle", frames=3)]
+    with SyntheticSource(SyntheticConfig(fps=0, loop=False, script=script)) as src:
+        frames = []
+        while (f := src.read()) is not None:
+            frames.append(f)
+    assert [f.metadata["stage"] for f in frames] == ["normal"] * 2 + ["middle"] * 3
+    assert [f.metadata["abnormal"] for f in frames] == [False] * 2 + [True] * 3
+    assert [f.sequence for f in frames] == [1, 2, 3, 4, 5]
+    assert all(f.kind == "y16" and f.shape == (120, 160) for f in frames)
+    assert frames[0].metadata["subject"] != frames[2].metadata["subject"]
+    assert frames[2].metadata["subject"] == frames[3].metadata["subject"]
+    assert not np.array_equal(frames[2].pixels, frames[3].pixels)  # same subject, new noise
+    body = frames[0].celsius()
+    assert body is not None and 25.0 < float(np.median(body)) < 40.0
+
+
+def test_synthetic_source_loops_with_new_subjects() -> None:
+    from edge.sources.synthetic import ScriptSegment, SyntheticConfig, SyntheticSource
+
+    cfg = SyntheticConfig(fps=0, y16=False, script=[ScriptSegment(stage="normal", frames=1)])
+    with SyntheticSource(cfg) as src:
+        a, b = src.read(), src.read()
+    assert a is not None and b is not None and a.kind == "celsius"
+    assert a.metadata["subject"] != b.metadata["subject"]
+
+
+def test_registry_maps_every_type_to_its_source_and_config() -> None:
+    from edge.sources import SOURCES, create_source
+
+    assert set(SOURCES) == {"lepton", "picamera2", "replay", "synthetic"}
+    for name, cls in SOURCES.items():
+        assert cls.type == name
+        cfg = cls.config_class.model_validate({"type": name})
+        src = create_source(cfg)  # type: ignore[arg-type]
+        assert isinstance(src, cls)
+        src.stop()  # safe before start()
+        assert src.state()["type"] == name
+
+
+def test_picamera2_off_a_pi_raises_missing_extra_naming_the_extra() -> None:
+    from edge.errors import MissingExtraError
+    from edge.sources.picamera2 import Picamera2Config, Picamera2Source
+
+    with pytest.raises(MissingExtraError, match=r"thermoseg\[pi\]"):
+        Picamera2Source(Picamera2Config()).start()
