@@ -353,6 +353,7 @@ class Subscriber:
         self.messages: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         self._on_message_cb = on_message
         self._subscribed = threading.Event()
+        self._answered = threading.Event()  # SUBACK or a refused CONNACK
         self.last_error: str | None = None
         cid = client_id or f"thermoseg-sub-{random.getrandbits(48):012x}"
         self._client = _new_client(cfg, cid, clean_session=not persistent)
@@ -360,14 +361,16 @@ class Subscriber:
         self._client.on_connect = self._on_connect
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
-        self._client.on_disconnect = lambda *_: self._subscribed.clear()
+        self._client.on_disconnect = self._on_disconnect
 
     def start(self) -> None:
         self._client.connect_async(self.cfg.host, self.cfg.port, self.cfg.keepalive)
         self._client.loop_start()
 
     def wait_subscribed(self, timeout: float) -> bool:
-        return self._subscribed.wait(timeout)
+        """True once subscribed; False after ``timeout`` or as soon as the broker refuses us."""
+        self._answered.wait(timeout)
+        return self._subscribed.is_set()
 
     def get(self, timeout: float) -> tuple[str, dict[str, Any]]:
         """The next message; :class:`queue.Empty` after ``timeout`` seconds."""
@@ -381,12 +384,18 @@ class Subscriber:
         if reason_code.is_failure:
             self.last_error = refusal_reason(reason_code)
             log.error("MQTT %s:%d: %s", self.cfg.host, self.cfg.port, self.last_error)
+            self._answered.set()
             return
         self.last_error = None
         client.subscribe([(pat, 1) for pat in self.patterns])
 
+    def _on_disconnect(self, *_: Any) -> None:
+        self._subscribed.clear()
+        self._answered.clear()
+
     def _on_subscribe(self, client: paho.Client, u: Any, mid: int, codes: Any, p: Any) -> None:
         self._subscribed.set()
+        self._answered.set()
 
     def _on_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         try:
