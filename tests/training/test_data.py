@@ -1,0 +1,140 @@
+"""Dataset discovery, pairing, subject splits and augmentation (real files, real pipeline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge.errors import DatasetError
+from edge.phantom import write_dataset
+from edge.preprocess import PreprocessConfig
+from edge.readers import write_mask_png
+from training.augment import AugmentConfig, augment
+from training.data import discover, load_pairs, make_dataset, split_by_subject
+
+
+def _disc_frame(cx: int, cy: int, r: int = 9) -> tuple[np.ndarray, np.ndarray]:
+    """°C frame: 30 °C background with one 36 °C disc; the mask is the disc."""
+    mask = np.zeros((120, 160), np.uint8)
+    cv2.circle(mask, (cx, cy), r, 1, -1)
+    celsius = np.where(mask > 0, 36.0, 30.0).astype(np.float32)
+    return celsius, mask
+
+
+def _generic(root: Path, frames: dict[str, tuple[np.ndarray, np.ndarray]]) -> Path:
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    for stem, (celsius, mask) in frames.items():
+        np.save(root / "images" / f"{stem}.npy", celsius)
+        write_mask_png(root / "masks" / f"{stem}.png", mask)
+    return root
+
+
+def test_image_without_mask_raises_dataset_error_naming_the_image(tmp_path: Path) -> None:
+    root = _generic(tmp_path / "d", {"a": _disc_frame(40, 40)})
+    np.save(root / "images" / "orphan.npy", _disc_frame(60, 60)[0])
+    with pytest.raises(DatasetError, match=r"orphan\.npy: no mask"):
+        discover(root)
+
+
+def test_mask_of_other_size_raises_dataset_error_naming_both_files(tmp_path: Path) -> None:
+    root = _generic(tmp_path / "d", {"a": _disc_frame(40, 40)})
+    write_mask_png(root / "masks" / "a.png", np.zeros((60, 80), np.uint8))
+    _, samples = discover(root)
+    with pytest.raises(
+        DatasetError, match=r"a\.png: mask is 80x60 but its image .*a\.npy is 160x120"
+    ):
+        load_pairs(samples)
+
+
+def test_empty_folder_raises_dataset_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="empty folder"):
+        discover(tmp_path / "empty")
+
+
+def test_images_folder_without_masks_folder_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "d" / "images").mkdir(parents=True)
+    with pytest.raises(DatasetError, match="no masks/ folder"):
+        discover(tmp_path / "d")
+
+
+def test_unknown_layout_is_rejected_listing_the_expected_ones(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "notes.md").write_text("hello")
+    with pytest.raises(DatasetError, match=r"unknown layout.*images/ \+ masks/"):
+        discover(tmp_path / "d")
+
+
+def test_dmr_matrices_pair_with_masks_and_group_by_stem_prefix(tmp_path: Path) -> None:
+    root = tmp_path / "dmr"
+    (root / "masks").mkdir(parents=True)
+    for stem in ("p01_front", "p01_left", "p02_front"):
+        celsius, mask = _disc_frame(50, 50)
+        np.savetxt(root / f"{stem}.txt", celsius, fmt="%.2f")
+        write_mask_png(root / "masks" / f"{stem}.png", mask)
+    layout, samples = discover(root, separator="_")
+    assert layout == "dmr"
+    assert sorted(s.subject for s in samples) == ["p01", "p01", "p02"]
+    pair = load_pairs(samples[:1])[0]
+    assert pair.pixels.dtype == np.float32 and pair.mask.shape == pair.pixels.shape
+
+
+def test_synthetic_folder_is_read_with_its_subjects_and_stages(tmp_path: Path) -> None:
+    labels = write_dataset(tmp_path / "s", 6, 5)
+    layout, samples = discover(tmp_path / "s")
+    assert layout == "synthetic"
+    assert [s.subject for s in samples] == [lab.subject for lab in labels]
+    assert [s.stage for s in samples] == [lab.stage for lab in labels]
+
+
+def test_split_by_subject_never_puts_a_subject_on_both_sides(tmp_path: Path) -> None:
+    frames = {f"s{s}_{k}": _disc_frame(30 + 10 * k, 40) for s in range(7) for k in range(3)}
+    _, samples = discover(_generic(tmp_path / "d", frames), separator="_")
+    for seed in range(5):
+        train, val = split_by_subject(samples, 0.3, seed)
+        train_subjects = {s.subject for s in train}
+        val_subjects = {s.subject for s in val}
+        assert not train_subjects & val_subjects
+        assert train_subjects | val_subjects == {f"s{s}" for s in range(7)}
+        assert len(train) + len(val) == len(samples)
+
+
+def test_split_needs_two_subjects(tmp_path: Path) -> None:
+    frames = {f"only_{k}": _disc_frame(40, 40) for k in range(3)}
+    _, samples = discover(_generic(tmp_path / "d", frames), separator="_")
+    with pytest.raises(DatasetError, match="need at least 2"):
+        split_by_subject(samples, 0.2, 0)
+
+
+def test_augmentation_moves_the_mask_with_the_image() -> None:
+    celsius, mask = _disc_frame(30, 50)
+    rng = np.random.default_rng(3)
+    cfg = AugmentConfig(flip=1.0, offset_c=0.0, noise_c=0.0)
+    image, moved = augment(celsius, mask, rng, cfg)
+    assert moved[:, :80].sum() == 0  # the disc was on the left; a flip puts it on the right
+    hot = image > 33.0
+    iou = (hot & (moved > 0)).sum() / (hot | (moved > 0)).sum()
+    assert iou > 0.85
+
+
+def test_shuffled_stream_keeps_every_mask_with_its_image(tmp_path: Path) -> None:
+    # Each frame's only warm disc *is* its mask, at a different place per frame: a mask that
+    # travelled with another image would not overlap that image's warm pixels.
+    frames = {f"f{i}": _disc_frame(20 + 15 * i, 25 + 8 * i) for i in range(8)}
+    _, samples = discover(_generic(tmp_path / "d", frames))
+    pairs = load_pairs(samples)
+    cfg = PreprocessConfig(palette="gray", size=64)
+    aug = AugmentConfig(offset_c=0.5, noise_c=0.05)
+    batches = make_dataset(pairs, cfg, batch_size=4, seed=11, augmentation=aug).take(6)
+    seen = 0
+    for x, y in batches.as_numpy_iterator():
+        for rgb, mask in zip(x, y, strict=True):
+            hot = rgb[:, :, 0] > 128  # gray palette: 33 °C sits mid-span (28..38 °C)
+            truth = mask[:, :, 0] > 0.5
+            assert (hot & truth).sum() / max(1, (hot | truth).sum()) > 0.7
+            seen += 1
+    assert seen == 24
