@@ -84,6 +84,10 @@ def _new_client(cfg: MqttConfig, client_id: str, clean_session: bool) -> paho.Cl
         protocol=paho.MQTTv311,
     )
     client.connect_timeout = cfg.connect_timeout_s
+    # The publisher never hands paho more than max_inflight outbox messages; the headroom is for
+    # the status and discovery messages sent on connect. paho thus never holds a large copy.
+    client.max_inflight_messages_set(cfg.max_inflight + 8)
+    client.max_queued_messages_set(cfg.max_inflight + 16)
     if cfg.username is not None:
         client.username_pw_set(cfg.username, cfg.resolve_password())
     if cfg.tls is not None:

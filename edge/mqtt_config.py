@@ -51,7 +51,7 @@ class TLSConfig(BaseModel):
 
     ca: Path | None = Field(None, description="CA certificate file (PEM); None: system CAs")
     cert: Path | None = Field(None, description="client certificate (PEM) for mutual TLS")
-    key: Path | None = Field(None, description="client private key (PEM)")
+    key: Path | None = Field(None, repr=False, description="client private key (PEM); never logged")
     key_credential: str | None = Field(
         None, description="client key as a systemd credential name (instead of `key`)"
     )
@@ -73,9 +73,13 @@ class TLSConfig(BaseModel):
 
     def check_files(self) -> None:
         """ConfigError naming the key whose file does not exist."""
-        for name, path in (("ca", self.ca), ("cert", self.cert), ("key", self.resolve_key())):
+        for name, path in (("ca", self.ca), ("cert", self.cert)):
             if path is not None and not Path(path).is_file():
                 raise ConfigError(f"mqtt.tls.{name} = {str(path)!r}: expected an existing PEM file")
+        key = self.resolve_key()
+        if key is not None and not Path(key).is_file():
+            # The key's location is treated as a secret: name the setting, not the path.
+            raise ConfigError("mqtt.tls.key: the configured client key file does not exist")
         if (self.cert is None) != (self.resolve_key() is None):
             raise ConfigError("mqtt.tls: a client certificate needs both `cert` and `key`")
 

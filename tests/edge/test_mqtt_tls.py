@@ -193,3 +193,14 @@ def test_missing_tls_file_raises_config_error_naming_the_key(
     cfg = MqttConfig(tls=TLSConfig(ca=tmp_path / "nowhere-ca.pem"))
     with pytest.raises(ConfigError, match=r"mqtt\.tls\.ca.*nowhere-ca\.pem"):
         MqttPublisher(cfg, DEVICE, outbox)
+
+
+def test_client_key_location_is_neither_in_errors_nor_in_the_config_repr(
+    pki: Pki, outbox: Outbox, tmp_path: Path
+) -> None:
+    hidden = tmp_path / "very-private-place" / "device.key"
+    tls = TLSConfig(ca=pki.ca, cert=pki.client[0], key=hidden)
+    assert "very-private-place" not in repr(tls)
+    with pytest.raises(ConfigError, match=r"mqtt\.tls\.key") as info:
+        MqttPublisher(MqttConfig(tls=tls), DEVICE, outbox)
+    assert "very-private-place" not in str(info.value)
