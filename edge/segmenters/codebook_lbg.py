@@ -196,26 +196,40 @@ def _nearest(x: F32, codes: F32) -> tuple[npt.NDArray[np.intp], F32]:
     return a, np.maximum(d[np.arange(len(x)), a], 0.0)
 
 
-def _lloyd(
-    x: F32, w: F32, codes: F32, iterations: int, epsilon: float
-) -> tuple[F32, F32, float, int]:
+@dataclass
+class _Samples:
+    """Samples with the products every Lloyd iteration needs, computed once."""
+
+    x: F32
+    w: F32
+    wx: F32
+    xx: F32
+    wsum: float
+
+    @classmethod
+    def of(cls, x: F32, w: F32) -> _Samples:
+        return cls(x, w, w[:, None] * x, (x * x).sum(axis=1, keepdims=True), float(w.sum()))
+
+
+def _lloyd(s: _Samples, codes: F32, iterations: int, epsilon: float) -> tuple[F32, F32, float, int]:
     """LBG/Lloyd refinement: assign, re-centre, stop when distortion improves < epsilon."""
-    wsum = float(w.sum())
     prev = np.inf
     dist = 0.0
     counts = np.zeros(len(codes), dtype=np.float32)
     done = 0
+    # Few, small array operations per iteration: the samples are histogram bins (tens to
+    # hundreds) and the codes at most 16, so call overhead, not arithmetic, is the cost.
     for _ in range(max(iterations, 1)):
-        a, d2 = _nearest(x, codes)
-        dist = float((w * d2).sum()) / wsum
-        k = len(codes)
-        counts = np.bincount(a, weights=w, minlength=k).astype(np.float32)
-        sums = np.stack(
-            [np.bincount(a, weights=w * x[:, c], minlength=k) for c in range(3)], axis=1
-        )
+        d = s.xx - 2.0 * (s.x @ codes.T) + (codes * codes).sum(axis=1)
+        a = d.argmin(axis=1)
+        onehot = (a[:, None] == np.arange(len(codes))).astype(np.float32)
+        counts = s.w @ onehot
+        dist = max(float(s.w @ d.min(axis=1)), 0.0) / s.wsum
+        sums = onehot.T @ s.wx
         keep = counts > 0
-        codes = (sums[keep] / counts[keep, None]).astype(np.float32)
-        counts = counts[keep]
+        if not keep.all():
+            sums, counts = sums[keep], counts[keep]
+        codes = sums / counts[:, None]
         done += 1
         if prev - dist <= epsilon * max(dist, 1e-12):
             break
@@ -268,11 +282,12 @@ def lbg(
     w = np.ones(len(x), np.float32) if weights is None else np.asarray(weights, np.float32).ravel()
     if w.shape[0] != x.shape[0]:
         raise FrameError(f"lbg: {w.shape[0]} weights for {x.shape[0]} samples; expected one each")
+    smp = _Samples.of(x, w)
     first = iterations if len(codes) <= final_codes else level_iterations
-    codes, counts, dist, total = _lloyd(x, w, codes, first, epsilon)
+    codes, counts, dist, total = _lloyd(smp, codes, first, epsilon)
     while len(codes) > final_codes:
         codes, counts = _merge_closest(codes, counts)
         its = iterations if len(codes) <= final_codes else level_iterations
-        codes, counts, dist, done = _lloyd(x, w, codes, its, epsilon)
+        codes, counts, dist, done = _lloyd(smp, codes, its, epsilon)
         total += done
     return Codebook(codes=codes, counts=counts, distortion=dist, iterations=total)

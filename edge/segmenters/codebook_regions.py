@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "RGBBox",
+    "background_colour",
     "body_mask",
     "classify_rgb",
     "edge_flow",
@@ -106,17 +107,28 @@ def label_codes(codes: npt.NDArray[np.floating], boxes: Sequence[RGBBox]) -> npt
     return np.asarray(dist.argmin(axis=1) + 1, dtype=np.intp)
 
 
+def background_colour(image: U8) -> npt.NDArray[np.float64]:
+    """The most common colour of the image's one-pixel border, as float64 RGB.
+
+    The torso often fills the top and bottom rows, so a median can land on skin; the room
+    behind the subject is one flat colour (clipped at the palette's cold end), so the mode of
+    the border's colours (16 levels per channel, then averaged within that bin) finds it.
+    """
+    border = np.concatenate([image[0], image[-1], image[1:-1, 0], image[1:-1, -1]])
+    q = (border >> 4).astype(np.int32)
+    key = (q[:, 0] << 8) | (q[:, 1] << 4) | q[:, 2]
+    mode = int(np.bincount(key, minlength=4096).argmax())
+    return np.asarray(border[key == mode].mean(axis=0), dtype=np.float64)
+
+
 def body_mask(image: U8, threshold: int = 40, background: tuple[int, int, int] | None = None) -> U8:
     """Step 8: the body, every pixel whose colour differs from the background colour.
 
-    The background colour is ``background`` or, when None, the per-channel (upper) median of
-    the image's one-pixel border (a thermogram's border is mostly room-temperature background). A
-    pixel belongs to the body when some channel differs from it by more than ``threshold``.
+    The background colour is ``background`` or, when None, :func:`background_colour`. A pixel
+    belongs to the body when some channel differs from it by more than ``threshold``.
     """
     if background is None:
-        border = np.concatenate([image[0], image[-1], image[1:-1, 0], image[1:-1, -1]])
-        half = len(border) // 2  # the upper median; np.median is several times slower here
-        bg = np.partition(border, half, axis=0)[half].astype(np.float64)
+        bg = background_colour(image)
     else:
         bg = np.asarray(background, dtype=np.float64)
     lo = np.clip(bg - threshold, 0, 255)
