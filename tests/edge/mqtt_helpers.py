@@ -14,6 +14,7 @@ from typing import Any
 
 from edge import DISCLAIMER
 from edge.alerts import iso_utc
+from edge.analysis import Region
 from edge.mqtt import Subscriber
 
 
@@ -30,9 +31,21 @@ def alert_payload(
         "timestamp": iso_utc(now),
         "frame_sequence": seq,
         "segmenter": {"segmenter": "codebook", "model_sha256": None},
-        "grade": "abnormal",
+        "grade": "initial",
         "abnormal": True,
-        "regions": [{"area_px": 12 + seq}],
+        "regions": [
+            Region(
+                id=1,
+                bbox=(10, 20, 4, 3),
+                area_px=12 + seq,
+                area_pct=0.4,
+                centroid=(11.5, 21.0),
+                side="left",
+                max_c=35.2,
+                mean_c=34.9,
+                delta_t_c=1.5,
+            ).to_dict()
+        ],
         "max_delta_t_c": 1.5,
         "disclaimer": DISCLAIMER,
     }

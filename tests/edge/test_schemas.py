@@ -22,8 +22,8 @@ def test_every_schema_file_is_a_valid_draft_2020_12_schema() -> None:
 
 def test_alert_with_a_wrong_field_is_rejected_naming_that_field() -> None:
     bad = alert_payload(3)
-    bad["regions"] = "two"
-    with pytest.raises(ValueError, match=r"alert payload field regions"):
+    bad["regions"] = [{"id": 1}]
+    with pytest.raises(ValueError, match=r"alert payload field regions\[0\]"):
         validate("alert", bad)
     missing = alert_payload(3)
     del missing["disclaimer"]
