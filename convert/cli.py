@@ -32,15 +32,15 @@ EXIT_PARITY_FAILED = 3
 def _tflite(args: argparse.Namespace) -> int:
     from convert.export import export_tflite
 
-    for quant in dict.fromkeys(args.quant):  # keep order, drop repeats
-        path = export_tflite(
-            args.keras_model,
-            quant,
-            args.out,
-            calib=args.calib,
-            calib_limit=args.calib_limit,
-            name=args.name,
-        )
+    paths = export_tflite(
+        args.keras_model,
+        list(dict.fromkeys(args.quant)),  # keep order, drop repeats
+        args.out,
+        calib=args.calib,
+        calib_limit=args.calib_limit,
+        name=args.name,
+    )
+    for path in paths:
         print(f"wrote {path} and {path.with_suffix('.json').name} ({path.stat().st_size} bytes)")
     return 0
 

@@ -7,7 +7,8 @@ metrics (``metrics.json``), and the converter versions.
 
 Run folder conventions read here (all optional): ``config.json`` with ``run_id`` (else the
 folder name) and ``preprocess`` (a :class:`~edge.preprocess.PreprocessConfig` dict), and
-``metrics.json`` with the held-out metrics of the Keras model.
+``metrics.json`` with the held-out metrics of the Keras model (else ``summary.json``, which
+``thermoseg-train fit`` writes with the best validation Dice).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,13 +27,15 @@ import edge
 from convert._tf import import_keras, import_tensorflow
 from convert.tflite import (
     CONVERSION_METHOD,
-    convert_keras_model,
+    convert_saved_model,
+    export_saved_model,
     palette_ramp,
     representative_images,
 )
 from edge.errors import ConfigError, ModelError
 from edge.litert import make_interpreter
 from edge.manifest import (
+    QUANT_MODES,
     ConverterInfo,
     ModelManifest,
     Quant,
@@ -67,7 +72,8 @@ def read_run_info(
 ) -> tuple[TrainingInfo, dict[str, Any] | None, PreprocessConfig | None]:
     """The run's training info, held-out metrics and preprocessing, from files in ``run_dir``."""
     config = _read_json(run_dir / "config.json")
-    metrics = _read_json(run_dir / "metrics.json")
+    # metrics.json (held-out assessment) when present, else fit's summary.json (validation)
+    metrics = _read_json(run_dir / "metrics.json") or _read_json(run_dir / "summary.json")
     preprocess = None
     if config is not None and isinstance(config.get("preprocess"), dict):
         try:
@@ -92,62 +98,73 @@ def load_keras_model(path: Path) -> Any:
 
 def export_tflite(
     keras_path: Path,
-    quant: str,
+    quants: Sequence[str],
     out_dir: Path,
     *,
     calib: Path | None = None,
     calib_limit: int = 100,
     preprocess: PreprocessConfig | None = None,
     name: str | None = None,
-) -> Path:
+) -> list[Path]:
     """Convert ``keras_path`` and write ``<out_dir>/<name>-<quant>.tflite`` and ``.json``.
 
+    One file pair per entry of ``quants`` (the SavedModel is exported once for all).
     ``name`` defaults to the run folder's name (``runs/lite/model.keras`` → ``lite``);
     ``preprocess`` defaults to the run's ``config.json``, else :class:`PreprocessConfig()`.
-    Returns the ``.tflite`` path.
+    Returns the ``.tflite`` paths.
     """
+    for quant in quants:
+        if quant not in QUANT_MODES:
+            raise ConfigError(f"quantisation {quant!r}; expected one of {', '.join(QUANT_MODES)}")
     run_dir = keras_path.parent
     training, metrics, run_preprocess = read_run_info(run_dir)
-    cfg = preprocess or run_preprocess or PreprocessConfig()
+    cfg = preprocess or run_preprocess or PreprocessConfig.model_validate({})
     model = load_keras_model(keras_path)
     side = int(model.input_shape[1])
     if side != cfg.size:
         raise ModelError(f"{keras_path}: input side {side} differs from preprocess.size {cfg.size}")
     images = None
-    if quant == "int8":
+    if "int8" in quants:
         if calib is None:
             raise ConfigError("--quant int8 needs --calib FOLDER of representative frames")
         images = [*representative_images(calib, cfg, calib_limit), palette_ramp(cfg)]
-    flatbuffer = convert_keras_model(model, quant, images)
-
-    interpreter = make_interpreter(flatbuffer, 1, source=f"{keras_path} ({quant})")
-    (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
-    stem = f"{name or run_dir.name}-{quant}"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tflite_path = out_dir / f"{stem}.tflite"
     tf, keras = import_tensorflow(), import_keras()
-    manifest = ModelManifest(
-        name=stem,
-        file=tflite_path.name,
-        sha256=sha256_bytes(flatbuffer),
-        size_bytes=len(flatbuffer),
-        quant=cast(Quant, quant),  # checked by convert_keras_model
-        input=tensor_info(inp, INPUT_MEANING),
-        output=tensor_info(out, OUTPUT_MEANING),
-        preprocess=cfg,
-        training=training,
-        metrics=metrics,
-        converter=ConverterInfo(
-            method=CONVERSION_METHOD,
-            tensorflow=tf.__version__,
-            keras=keras.__version__,
-            thermoseg=edge.__version__,
-            calibration_frames=len(images) if images else 0,
-            calibration_source=str(calib) if images else None,
-        ),
-        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    )
-    tflite_path.write_bytes(flatbuffer)
-    write_manifest(manifest, manifest_path(tflite_path))
-    log.info("wrote %s (%d bytes) and its manifest", tflite_path, len(flatbuffer))
-    return tflite_path
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    with tempfile.TemporaryDirectory(prefix="thermoseg-convert-") as tmp:
+        saved_model = export_saved_model(model, Path(tmp))
+        for quant in quants:
+            flatbuffer = convert_saved_model(
+                saved_model, quant, images if quant == "int8" else None
+            )
+            interpreter = make_interpreter(flatbuffer, 1, source=f"{keras_path} ({quant})")
+            (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
+            stem = f"{name or run_dir.name}-{quant}"
+            tflite_path = out_dir / f"{stem}.tflite"
+            calibrated = quant == "int8" and images is not None
+            manifest = ModelManifest(
+                name=stem,
+                file=tflite_path.name,
+                sha256=sha256_bytes(flatbuffer),
+                size_bytes=len(flatbuffer),
+                quant=cast(Quant, quant),
+                input=tensor_info(inp, INPUT_MEANING),
+                output=tensor_info(out, OUTPUT_MEANING),
+                preprocess=cfg,
+                training=training,
+                metrics=metrics,
+                converter=ConverterInfo(
+                    method=CONVERSION_METHOD,
+                    tensorflow=tf.__version__,
+                    keras=keras.__version__,
+                    thermoseg=edge.__version__,
+                    calibration_frames=len(images) if calibrated and images else 0,
+                    calibration_source=str(calib) if calibrated else None,
+                ),
+                created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            )
+            tflite_path.write_bytes(flatbuffer)
+            write_manifest(manifest, manifest_path(tflite_path))
+            log.info("wrote %s (%d bytes) and its manifest", tflite_path, len(flatbuffer))
+            paths.append(tflite_path)
+    return paths

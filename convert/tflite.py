@@ -44,6 +44,8 @@ from edge.readers import list_frame_files, read_frame
 __all__ = [
     "CONVERSION_METHOD",
     "convert_keras_model",
+    "convert_saved_model",
+    "export_saved_model",
     "palette_ramp",
     "representative_images",
 ]
@@ -86,7 +88,8 @@ def representative_images(
     return images
 
 
-def _saved_model(model: Any, workdir: Path) -> Path:
+def export_saved_model(model: Any, workdir: Path) -> Path:
+    """Write ``model`` as a SavedModel with a fixed ``[1, S, S, 3]`` float32 input signature."""
     tf = import_tensorflow()
     shape = tuple(int(d) for d in model.input_shape[1:])
     if len(shape) != 3 or shape[2] != 3:
@@ -101,12 +104,12 @@ def _saved_model(model: Any, workdir: Path) -> Path:
     return out
 
 
-def convert_keras_model(
-    model: Any,
+def convert_saved_model(
+    saved_model: Path,
     quant: str,
     representative: Sequence[npt.NDArray[np.uint8]] | None = None,
 ) -> bytes:
-    """The ``.tflite`` bytes of a Keras model (float RGB 0..255 in, probabilities out).
+    """The ``.tflite`` bytes of a SavedModel from :func:`export_saved_model`.
 
     ``representative`` (RGB uint8 (S, S, 3) images) is required for ``int8``.
     """
@@ -115,29 +118,36 @@ def convert_keras_model(
     if quant == "int8" and not representative:
         raise DatasetError("int8 conversion needs representative images (--calib FOLDER)")
     tf = import_tensorflow()
-    with tempfile.TemporaryDirectory(prefix="thermoseg-convert-") as tmp:
-        converter = tf.lite.TFLiteConverter.from_saved_model(str(_saved_model(model, Path(tmp))))
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        if quant in ("float16", "dynamic", "int8"):
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        if quant == "float16":
-            converter.target_spec.supported_types = [tf.float16]
-        if quant == "int8":
-            images = list(representative or ())
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quant in ("float16", "dynamic", "int8"):
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quant == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if quant == "int8":
+        images = list(representative or ())
 
-            def samples() -> Iterator[list[npt.NDArray[np.float32]]]:
-                for image in images:
-                    yield [image.astype(np.float32)[None]]
+        def samples() -> Iterator[list[npt.NDArray[np.float32]]]:
+            for image in images:
+                yield [image.astype(np.float32)[None]]
 
-            converter.representative_dataset = samples
-            converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-            converter.inference_input_type = tf.uint8
-            converter.inference_output_type = tf.uint8
-        try:
-            flatbuffer: bytes = converter.convert()
-        except Exception as exc:  # the converter raises many unrelated types
-            raise ModelError(
-                f"model {model.name}: TFLite conversion ({quant}) failed: {exc}"
-            ) from exc
-    log.info("converted %s to %s: %d bytes", model.name, quant, len(flatbuffer))
+        converter.representative_dataset = samples
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.inference_input_type = tf.uint8
+        converter.inference_output_type = tf.uint8
+    try:
+        flatbuffer: bytes = converter.convert()
+    except Exception as exc:  # the converter raises many unrelated types
+        raise ModelError(f"{saved_model}: TFLite conversion ({quant}) failed: {exc}") from exc
+    log.info("converted %s to %s: %d bytes", saved_model, quant, len(flatbuffer))
     return flatbuffer
+
+
+def convert_keras_model(
+    model: Any,
+    quant: str,
+    representative: Sequence[npt.NDArray[np.uint8]] | None = None,
+) -> bytes:
+    """The ``.tflite`` bytes of a Keras model (float RGB 0..255 in, probabilities out)."""
+    with tempfile.TemporaryDirectory(prefix="thermoseg-convert-") as tmp:
+        return convert_saved_model(export_saved_model(model, Path(tmp)), quant, representative)

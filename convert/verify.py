@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from edge.metrics import dice
 
 from convert.export import load_keras_model
 from edge.errors import DatasetError, FrameError
+from edge.metrics import dice
 from edge.preprocess import mask_to_model, to_model_input
 from edge.readers import list_frame_files, read_frame, read_mask
 from edge.segmenters.tflite import TFLiteConfig, TFLiteSegmenter
