@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import sqlite3
 import uuid
@@ -14,9 +13,9 @@ import pytest
 
 from edge import DISCLAIMER
 from edge.broker import LocalBroker
-from edge.commands import listen
+from edge.cli import main
 from edge.commands.listen import parse_broker
-from edge.errors import ConfigError, PublishError
+from edge.errors import ConfigError
 from edge.mqtt import MqttConfig, MqttPublisher
 from edge.outbox import Outbox, OutboxConfig
 from tests.edge.mqtt_helpers import alert_payload, wait_for
@@ -49,14 +48,6 @@ def _one_alert() -> list[dict[str, Any]]:
         alert_payload(9, device=DEVICE, alert_id=alert_id, event="update"),
         alert_payload(14, device=DEVICE, alert_id=alert_id, event="end"),
     ]
-
-
-def main(argv: list[str]) -> int:
-    """`thermoseg-edge listen ...` through the sub-command's own parser and entry point."""
-    parser = argparse.ArgumentParser(prog="thermoseg-edge")
-    listen.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
 
 
 def _listen(broker: LocalBroker, *extra: str) -> int:
@@ -125,21 +116,19 @@ def test_listen_prints_the_disclaimer_once_then_one_line_per_event(
     assert " END " in lines[2]
 
 
-def test_listen_with_a_wrong_password_fails_naming_the_broker_and_the_refusal(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_listen_with_a_wrong_password_exits_1_naming_the_broker_and_the_refusal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("THERMOSEG_LISTEN_PW", "not-it")
-    with (
-        LocalBroker(users={"dash": "secret"}, workdir=tmp_path / "b") as b,
-        pytest.raises(PublishError) as info,
-    ):
-        main(
+    with LocalBroker(users={"dash": "secret"}, workdir=tmp_path / "b") as b:
+        rc = main(
             ["listen", "--broker", f"{b.host}:{b.port}", "--username", "dash",
              "--password-env", "THERMOSEG_LISTEN_PW", "--timeout", "3"]
         )  # fmt: skip
-    message = str(info.value)
-    assert f"{b.host}:{b.port}" in message and "refused" in message
-    assert "not-it" not in message
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert f"{b.host}:{b.port}" in err and "refused" in err
+    assert "not-it" not in err
 
 
 def test_broker_argument_accepts_host_port_and_defaults_by_tls() -> None:
