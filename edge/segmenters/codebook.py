@@ -28,13 +28,15 @@ begins at about 34.8 °C. The paper is terse; for each of its 12 steps, what we 
 7. **Naming the codes.** Each final code takes the class of the box it falls in (nearest box
    if none) (:func:`~edge.segmenters.codebook_regions.label_codes`); every pixel belongs to the
    cluster of its nearest code, so the "red cluster" is the pixels nearest a red code.
-8. **Body.** The body is what differs from the background colour, estimated as the median of
-   the image border, by more than ``body_threshold`` in some channel
-   (:func:`~edge.segmenters.codebook_regions.body_mask`). Only red inside the body counts.
+8. **Body.** The body is what differs from the background colour (the commonest colour of the
+   image border) by more than ``body_threshold`` in some channel, keeping connected parts of
+   at least ``body_min_fraction`` of the image (else the largest), so a warm object in the
+   room is not body (:func:`~edge.segmenters.codebook_regions.body_mask`). Only red inside
+   the body counts.
 9. **Edge flow.** Boundaries lie on the ridge of the colour gradient, where edge flows from
    both sides meet: Canny's non-maximum suppression on the RGB gradient
    (:func:`~edge.segmenters.codebook_regions.edge_flow`), computed only in the window around
-   the candidate pixels.
+   the candidate pixels, thickened by one pixel (a step's edge often lies on the seed side).
 10. **Region growing.** Regions grow from the red seeds through candidate pixels: those in the
     red box, plus red-cluster pixels within ``grow_tolerance`` grey levels of the red box.
     Grown (non-seed) pixels on an edge-flow boundary do not conduct growth, so boundaries
@@ -131,6 +133,9 @@ class CodebookConfig(BaseModel):
     body_threshold: int = Field(
         40, ge=0, le=255, description="grey levels a body pixel differs from the background by"
     )
+    body_min_fraction: float = Field(
+        0.05, ge=0.0, le=1.0, description="smallest connected body part, as a fraction of the image"
+    )
     background_rgb: tuple[int, int, int] | None = Field(
         None, description="background colour; None = median of the image border"
     )
@@ -202,7 +207,7 @@ class CodebookSegmenter(Segmenter):
         seeds = cfg.red.contains(image)
         if not seeds.any():
             return empty
-        body = body_mask(image, cfg.body_threshold, cfg.background_rgb)
+        body = body_mask(image, cfg.body_threshold, cfg.background_rgb, cfg.body_min_fraction)
         seeds &= body
         if cfg.seeds_in_red_cluster and seeds.any():
             ys, xs = np.nonzero(seeds)
@@ -229,7 +234,10 @@ class CodebookSegmenter(Segmenter):
                 min(x + w + pad, image.shape[1]) - x0,
                 min(y + h + pad, image.shape[0]) - y0,
             )
-            boundaries = edge_flow(image, cfg.edge_low, cfg.edge_high, roi) & (1 - seeds)
+            # An edge often sits on the seed side of a step; thickened by one pixel it still
+            # separates the seeds from the grown pixels beyond it.
+            edges = edge_flow(image, cfg.edge_low, cfg.edge_high, roi)
+            boundaries = np.asarray(cv2.dilate(edges, _RING), dtype=np.uint8) & (1 - seeds)
         # Steps 10-11: grow from seeds, split at boundaries, merge similar neighbours.
         regions = grow_regions(candidates, seeds, boundaries)
         regions = merge_regions(

@@ -121,20 +121,35 @@ def background_colour(image: U8) -> npt.NDArray[np.float64]:
     return np.asarray(border[key == mode].mean(axis=0), dtype=np.float64)
 
 
-def body_mask(image: U8, threshold: int = 40, background: tuple[int, int, int] | None = None) -> U8:
-    """Step 8: the body, every pixel whose colour differs from the background colour.
+def body_mask(
+    image: U8,
+    threshold: int = 40,
+    background: tuple[int, int, int] | None = None,
+    min_fraction: float = 0.0,
+) -> U8:
+    """Step 8: the body, the pixels whose colour differs from the background colour.
 
     The background colour is ``background`` or, when None, :func:`background_colour`. A pixel
-    belongs to the body when some channel differs from it by more than ``threshold``.
+    differs when some channel is more than ``threshold`` away. With ``min_fraction`` > 0 only
+    8-connected parts covering at least that fraction of the image are kept (the largest part
+    when none does), so a small warm object in the room is not body.
     """
-    if background is None:
-        bg = background_colour(image)
-    else:
-        bg = np.asarray(background, dtype=np.float64)
+    bg = background_colour(image) if background is None else np.asarray(background, np.float64)
     lo = np.clip(bg - threshold, 0, 255)
     hi = np.clip(bg + threshold, 0, 255)
     background_like = _u8(cv2.inRange(image, tuple(lo.tolist()), tuple(hi.tolist())))
-    return np.asarray(1 - (background_like >> 7), dtype=np.uint8)
+    body = np.asarray(1 - (background_like >> 7), dtype=np.uint8)
+    if min_fraction <= 0:
+        return body
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(body, connectivity=8)
+    if n <= 2:
+        return body
+    area = stats[:, cv2.CC_STAT_AREA].copy()
+    area[0] = 0
+    keep = area >= min_fraction * body.size
+    if not keep.any():
+        keep[int(area.argmax())] = True
+    return np.asarray(keep.astype(np.uint8)[labels], dtype=np.uint8)
 
 
 def edge_flow(
