@@ -96,6 +96,7 @@ def test_alerts_raised_while_the_broker_is_down_arrive_exactly_once_after_restar
         seen: set[tuple[object, object]] = set()
         received = collect(subscriber, 3, timeout=15, seen=seen)
         assert len(seen) == 3
+        assert wait_for(lambda: outbox.depth() == 0, 10)  # every PUBACK is in
 
         broker.stop()
         assert wait_for(lambda: not pub.connected, 10)
