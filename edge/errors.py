@@ -62,8 +62,7 @@ class MissingExtraError(ThermosegError, ImportError):
     def __init__(self, package: str, extra: str, purpose: str = "") -> None:
         why = f" ({purpose})" if purpose else ""
         super().__init__(
-            f"{package} is not installed{why}: install it with "
-            f"`pip install 'thermoseg[{extra}]'`"
+            f"{package} is not installed{why}: install it with `pip install 'thermoseg[{extra}]'`"
         )
         self.package = package
         self.extra = extra

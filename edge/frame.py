@@ -25,7 +25,9 @@ FrameKind = Literal["celsius", "y16", "rgb"]
 KELVIN_OFFSET = 273.15
 
 
-def y16_to_celsius(raw: npt.NDArray[np.uint16], resolution_k: float = 0.01) -> npt.NDArray[np.float32]:
+def y16_to_celsius(
+    raw: npt.NDArray[np.uint16], resolution_k: float = 0.01
+) -> npt.NDArray[np.float32]:
     """Lepton TLinear counts to °C: ``T = raw * resolution_k - 273.15``.
 
     ``resolution_k`` is 0.01 K (centikelvin, the default TLinear mode) or 0.1 K.
@@ -35,7 +37,9 @@ def y16_to_celsius(raw: npt.NDArray[np.uint16], resolution_k: float = 0.01) -> n
     )
 
 
-def celsius_to_y16(celsius: npt.NDArray[np.floating[Any]], resolution_k: float = 0.01) -> npt.NDArray[np.uint16]:
+def celsius_to_y16(
+    celsius: npt.NDArray[np.floating[Any]], resolution_k: float = 0.01
+) -> npt.NDArray[np.uint16]:
     """°C to Lepton TLinear counts (rounded, clipped to the uint16 range)."""
     raw = np.rint((celsius.astype(np.float64) + KELVIN_OFFSET) / resolution_k)
     return np.clip(raw, 0, 65535).astype(np.uint16)
@@ -80,7 +84,9 @@ class Frame:
                     f"frame{where}: an rgb frame must be uint8 (H, W, 3), got {p.dtype} {p.shape}"
                 )
         else:
-            raise FrameError(f"frame{where}: unknown kind {self.kind!r}; expected celsius, y16 or rgb")
+            raise FrameError(
+                f"frame{where}: unknown kind {self.kind!r}; expected celsius, y16 or rgb"
+            )
         if min(p.shape[:2]) < 8:
             raise FrameError(f"frame{where}: {p.shape[1]}x{p.shape[0]} is too small (min 8x8)")
 

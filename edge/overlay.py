@@ -26,7 +26,11 @@ def render_overlay(
     A dark line under a white one keeps the outline visible on every palette colour.
     """
     celsius = frame.celsius()
-    rgb = frame.pixels.copy() if celsius is None else colorize(celsius, cfg.palette, cfg.t_min, cfg.t_max)
+    rgb = (
+        frame.pixels.copy()
+        if celsius is None
+        else colorize(celsius, cfg.palette, cfg.t_min, cfg.t_max)
+    )
     if mask.shape != rgb.shape[:2]:
         raise FrameError(
             f"{frame.source or 'frame'}: mask {mask.shape} does not match frame {rgb.shape[:2]}"

@@ -43,10 +43,22 @@ __all__ = [
 Palette = Literal["jet", "rainbow", "inferno", "iron", "gray"]
 Interpolation = Literal["auto", "area", "linear", "cubic", "nearest"]
 
-_CV_MAPS = {"jet": cv2.COLORMAP_JET, "rainbow": cv2.COLORMAP_RAINBOW, "inferno": cv2.COLORMAP_INFERNO}
+_CV_MAPS = {
+    "jet": cv2.COLORMAP_JET,
+    "rainbow": cv2.COLORMAP_RAINBOW,
+    "inferno": cv2.COLORMAP_INFERNO,
+}
 # "Ironbow", the FLIR look: black → blue-violet → magenta → orange → yellow → white.
 _IRON_STOPS = np.array(
-    [[0, 0, 0], [32, 0, 140], [140, 0, 160], [230, 70, 40], [255, 170, 0], [255, 240, 120], [255, 255, 255]],
+    [
+        [0, 0, 0],
+        [32, 0, 140],
+        [140, 0, 160],
+        [230, 70, 40],
+        [255, 170, 0],
+        [255, 240, 120],
+        [255, 255, 255],
+    ],
     dtype=np.float64,
 )
 PALETTES: tuple[str, ...] = ("jet", "rainbow", "inferno", "iron", "gray")
@@ -138,7 +150,9 @@ def mask_to_frame(mask: npt.NDArray[np.uint8], shape: tuple[int, int]) -> npt.ND
     h, w = shape
     if mask.shape == (h, w):
         return mask
-    return cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    return np.asarray(
+        cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST), np.uint8
+    )
 
 
 def mask_to_model(mask: npt.NDArray[Any], size: int = 128) -> npt.NDArray[np.uint8]:
@@ -147,4 +161,6 @@ def mask_to_model(mask: npt.NDArray[Any], size: int = 128) -> npt.NDArray[np.uin
     if binary.shape == (size, size):
         return binary.astype(np.uint8)
     flag = _interp_flag((binary.shape[0], binary.shape[1]), size, "auto")
-    return (cv2.resize(binary, (size, size), interpolation=flag) >= 0.5).astype(np.uint8)
+    return (np.asarray(cv2.resize(binary, (size, size), interpolation=flag)) >= 0.5).astype(
+        np.uint8
+    )

@@ -16,11 +16,16 @@ def add_segmenter_options(parser: argparse.ArgumentParser) -> None:
         "--segmenter", choices=sorted(SEGMENTERS), default="codebook", help="segmenter backend"
     )
     parser.add_argument(
-        "--model", type=Path, default=None, help="tflite model (default: the shipped lite int8 model)"
+        "--model",
+        type=Path,
+        default=None,
+        help="tflite model (default: the shipped lite int8 model)",
     )
     parser.add_argument("--threads", type=int, default=2, help="interpreter threads (tflite)")
     parser.add_argument("--palette", default=None, help="palette (default: the model's, else jet)")
-    parser.add_argument("--t-min", type=float, default=None, help="°C at the palette's first colour")
+    parser.add_argument(
+        "--t-min", type=float, default=None, help="°C at the palette's first colour"
+    )
     parser.add_argument("--t-max", type=float, default=None, help="°C at the palette's last colour")
 
 

@@ -67,20 +67,28 @@ def run(args: argparse.Namespace) -> int:
             frame = read_frame(frame_path)
             truth = read_mask(mask_path)
             if truth.shape != frame.shape:
-                raise DatasetError(f"{mask_path}: mask {truth.shape} does not match frame {frame.shape}")
+                raise DatasetError(
+                    f"{mask_path}: mask {truth.shape} does not match frame {frame.shape}"
+                )
             start = time.perf_counter()
             mask = mask_to_frame(segmenter.segment(to_model_input(frame, cfg)), frame.shape)
             seconds = time.perf_counter() - start
             rgb = None if frame.radiometric else frame.pixels
             decision = analyse(mask, frame.celsius(), analysis_cfg, rgb=rgb).abnormal
             evaluation.add(
-                mask, truth, pred_abnormal=decision, truth_abnormal=bool(truth.any()), seconds=seconds
+                mask,
+                truth,
+                pred_abnormal=decision,
+                truth_abnormal=bool(truth.any()),
+                seconds=seconds,
             )
         name = segmenter.describe().get("model") or args.segmenter
     summary = evaluation.summary()
     table = format_markdown([(str(name), summary)])
     out.mkdir(parents=True, exist_ok=True)
-    (out / "evaluation.json").write_text(json.dumps({"method": name, "data": str(args.data), **summary}, indent=2))
+    (out / "evaluation.json").write_text(
+        json.dumps({"method": name, "data": str(args.data), **summary}, indent=2)
+    )
     (out / "evaluation.md").write_text(table + "\n")
     print(table)
     print(f"written: {out / 'evaluation.json'}, {out / 'evaluation.md'}")

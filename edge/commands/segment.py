@@ -73,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
             results.write(json.dumps(line) + "\n")
             if "error" not in line:
                 flag = "ABNORMAL" if line["abnormal"] else "normal"
-                print(f"{path.name}: {flag} (grade {line['grade']}, {len(line['regions'])} region(s))")
+                print(
+                    f"{path.name}: {flag} (grade {line['grade']}, {len(line['regions'])} region(s))"
+                )
     print(f"results: {args.out / 'results.jsonl'} — {DISCLAIMER}")
     return 1 if failures else 0

@@ -18,8 +18,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--count", type=int, default=200, help="number of subjects (one frame each)")
     p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same data)")
-    p.add_argument("--resolution", choices=("lepton", "dmr"), default="lepton",
-                   help="lepton: 160x120, dmr: 640x480 (DMR-IR)")
+    p.add_argument(
+        "--resolution",
+        choices=("lepton", "dmr"),
+        default="lepton",
+        help="lepton: 160x120, dmr: 640x480 (DMR-IR)",
+    )
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.set_defaults(func=run)
 
@@ -31,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("thermoseg-edge synth: --count must be at least 1")
     labels = write_dataset(args.out, args.count, args.seed, resolution=args.resolution)
     stages = Counter(label.stage for label in labels)
-    mix = ", ".join(f"{stage} {stages[stage]}" for stage in ("normal", "initial", "middle", "advanced"))
+    mix = ", ".join(
+        f"{stage} {stages[stage]}" for stage in ("normal", "initial", "middle", "advanced")
+    )
     print(f"wrote {len(labels)} synthetic thermograms to {args.out} ({mix})")
     return 0

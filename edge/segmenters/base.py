@@ -6,6 +6,7 @@ a :class:`Segmenter` subclass; :mod:`edge.segmenters` maps ``type`` to the class
 
 from __future__ import annotations
 
+import builtins
 from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Any, ClassVar
@@ -27,7 +28,7 @@ class Segmenter(ABC):
     """
 
     type: ClassVar[str]
-    config_class: ClassVar[type[BaseModel]]
+    config_class: ClassVar[builtins.type[BaseModel]]
 
     @abstractmethod
     def segment(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
@@ -49,7 +50,7 @@ class Segmenter(ABC):
 
     def __exit__(
         self,
-        exc_type: type[BaseException] | None,
+        exc_type: builtins.type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:

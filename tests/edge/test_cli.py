@@ -29,7 +29,9 @@ def test_synth_writes_frames_masks_and_labels(synth: Path) -> None:
 
 def test_segment_writes_masks_at_the_inputs_own_resolution(synth: Path, tmp_path: Path) -> None:
     frames = sorted(synth.glob("*.npy"))
-    assert main(["segment", "--segmenter", "codebook", "--out", str(tmp_path), *map(str, frames)]) == 0
+    assert (
+        main(["segment", "--segmenter", "codebook", "--out", str(tmp_path), *map(str, frames)]) == 0
+    )
     for frame in frames:
         mask = cv2.imread(str(tmp_path / f"{frame.stem}_mask.png"), cv2.IMREAD_UNCHANGED)
         assert mask.shape == np.load(frame).shape
@@ -43,7 +45,15 @@ def test_segment_writes_masks_at_the_inputs_own_resolution(synth: Path, tmp_path
         assert line["grade"] in {"none", "initial", "middle", "advanced"}
         assert line["abnormal"] == (line["grade"] != "none")
         for region in line["regions"]:
-            assert {"bbox", "area_px", "area_pct", "centroid", "max_c", "mean_c", "delta_t_c"} <= set(region)
+            assert {
+                "bbox",
+                "area_px",
+                "area_pct",
+                "centroid",
+                "max_c",
+                "mean_c",
+                "delta_t_c",
+            } <= set(region)
 
 
 def test_segment_skips_a_corrupt_file_names_it_and_exits_non_zero(
@@ -59,7 +69,9 @@ def test_segment_skips_a_corrupt_file_names_it_and_exits_non_zero(
     assert "error" in lines[0] and "grade" in lines[1]
 
 
-def test_evaluate_prints_and_writes_the_metrics(synth: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_prints_and_writes_the_metrics(
+    synth: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["evaluate", "--segmenter", "codebook", "--out", str(tmp_path), str(synth)]) == 0
     report = json.loads((tmp_path / "evaluation.json").read_text())
     for key in ("dice", "iou", "precision", "recall", "sensitivity", "specificity", "fps"):
@@ -69,7 +81,9 @@ def test_evaluate_prints_and_writes_the_metrics(synth: Path, tmp_path: Path, cap
     assert "Dice" in capsys.readouterr().out
 
 
-def test_evaluate_names_a_missing_mask(synth: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_names_a_missing_mask(
+    synth: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "data"
     folder.mkdir()
     frame = next(synth.glob("*.npy"))

@@ -60,7 +60,9 @@ def test_pseudo_colour_input_is_passed_through_as_rgb() -> None:
 def test_dmr_sized_frame_is_area_averaged_to_128() -> None:
     celsius = np.full((480, 640), 30.0, np.float32)
     celsius[::2, ::2] = 32.0  # a checkerboard-like pattern that aliasing would keep
-    image = to_model_input(Frame(celsius, "celsius"), PreprocessConfig(palette="gray", t_min=28, t_max=36))
+    image = to_model_input(
+        Frame(celsius, "celsius"), PreprocessConfig(palette="gray", t_min=28, t_max=36)
+    )
     # Nearest-neighbour sampling would give 0 or 64 grey levels; averaging keeps within a quarter.
     assert np.ptp(image[..., 0]) <= 16
 
