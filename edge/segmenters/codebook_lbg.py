@@ -219,7 +219,7 @@ def _lloyd(s: _Samples, codes: F32, iterations: int, epsilon: float) -> tuple[F3
     done = 0
     # Few, small array operations per iteration: the samples are histogram bins (tens to
     # hundreds) and the codes at most 16, so call overhead, not arithmetic, is the cost.
-    for _ in range(max(iterations, 1)):
+    for _ in range(iterations):
         d = s.xx - 2.0 * (s.x @ codes.T) + (codes * codes).sum(axis=1)
         a = d.argmin(axis=1)
         onehot = (a[:, None] == np.arange(len(codes))).astype(np.float32)
@@ -268,7 +268,8 @@ def lbg(
 
     LBG (Linde-Buzo-Gray) refines the initial codebook with Lloyd iterations, then reduces it
     hierarchically: merge the two codes whose union raises the distortion least (Ward cost),
-    refine with ``level_iterations`` Lloyd iterations, and repeat until ``final_codes`` remain;
+    refine with ``level_iterations`` Lloyd iterations (0: merge only), and repeat until
+    ``final_codes`` remain;
     the final codebook gets up to ``iterations`` iterations. A level stops early when the
     distortion improves by less than ``epsilon`` (relative). Codes that attract no sample are
     dropped, so fewer than ``final_codes`` come back when the samples have fewer colours.
@@ -283,11 +284,13 @@ def lbg(
     if w.shape[0] != x.shape[0]:
         raise FrameError(f"lbg: {w.shape[0]} weights for {x.shape[0]} samples; expected one each")
     smp = _Samples.of(x, w)
-    first = iterations if len(codes) <= final_codes else level_iterations
+    # The first pass always runs (it gives the populations the merges weigh).
+    first = iterations if len(codes) <= final_codes else max(level_iterations, 1)
     codes, counts, dist, total = _lloyd(smp, codes, first, epsilon)
     while len(codes) > final_codes:
         codes, counts = _merge_closest(codes, counts)
         its = iterations if len(codes) <= final_codes else level_iterations
-        codes, counts, dist, done = _lloyd(smp, codes, its, epsilon)
-        total += done
+        if its > 0:
+            codes, counts, dist, done = _lloyd(smp, codes, its, epsilon)
+            total += done
     return Codebook(codes=codes, counts=counts, distortion=dist, iterations=total)

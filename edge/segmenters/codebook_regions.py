@@ -141,10 +141,10 @@ def body_mask(
     body = np.asarray(1 - (background_like >> 7), dtype=np.uint8)
     if min_fraction <= 0:
         return body
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(body, connectivity=8)
+    n, labels = cv2.connectedComponents(body, connectivity=8, ltype=cv2.CV_32S)
     if n <= 2:
         return body
-    area = stats[:, cv2.CC_STAT_AREA].copy()
+    area = np.bincount(labels.ravel(), minlength=n)
     area[0] = 0
     keep = area >= min_fraction * body.size
     if not keep.any():
@@ -190,11 +190,20 @@ def grow_regions(candidates: U8, seeds: U8, boundaries: U8 | None = None) -> I32
     return np.asarray(renumber[labels], dtype=np.int32)
 
 
-def _find(parent: list[int], i: int) -> int:
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
+def _components(adjacent: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
+    """Connected components of a symmetric adjacency matrix with a true diagonal.
+
+    Each node takes the smallest index among its neighbours, then follows pointers, until
+    nothing changes: the result maps every node to the smallest index of its component.
+    """
+    n = adjacent.shape[0]
+    comp = np.arange(n)
+    while True:
+        new = np.where(adjacent, comp[None, :], n).min(axis=1)
+        new = new[new]
+        if np.array_equal(new, comp):
+            return comp
+        comp = new
 
 
 def merge_regions(
@@ -208,37 +217,37 @@ def merge_regions(
     """Step 11: merge neighbouring, similar regions; drop regions smaller than ``min_area``.
 
     Two regions merge when they lie within ``gap`` pixels of each other (8-connected after a
-    dilation by ``gap``) and their mean colours are within ``colour_distance`` (Euclidean RGB).
-    Merged regions that still cover fewer than ``min_area`` pixels are removed. Returns int32
-    labels numbered 1..m (merged regions share a label; gaps between them stay 0).
+    dilation by ``gap``) and their mean colours are within ``colour_distance`` (Euclidean RGB);
+    merging is transitive. Merged regions that still cover fewer than ``min_area`` pixels are
+    removed. Returns int32 labels numbered 1..m (merged regions share a label; the gaps
+    between them stay 0).
     """
     n = int(labels.max(initial=0))
     if n == 0:
         return labels
-    flat = labels.ravel()
-    area = np.bincount(flat, minlength=n + 1).astype(np.float64)
-    parent = list(range(n + 1))
+    where = np.flatnonzero(labels)
+    region = labels.ravel()[where]
+    area = np.bincount(region, minlength=n + 1).astype(np.float64)
+    root = np.arange(n + 1)
     if n > 1 and gap > 0:
         k = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * gap + 1, 2 * gap + 1))
         near = cv2.dilate((labels > 0).astype(np.uint8), k)
         _, groups = cv2.connectedComponents(near, connectivity=8, ltype=cv2.CV_32S)
         group_of = np.zeros(n + 1, dtype=np.int32)
-        group_of[flat] = groups.ravel()
-        px = image.reshape(-1, 3).astype(np.float64)
+        group_of[region] = groups.ravel()[where]
+        px = image.reshape(-1, 3)[where].astype(np.float64)
         mean = (
             np.stack(
-                [np.bincount(flat, weights=px[:, c], minlength=n + 1) for c in range(3)], axis=1
+                [np.bincount(region, weights=px[:, c], minlength=n + 1) for c in range(3)], axis=1
             )
             / np.maximum(area, 1)[:, None]
         )
-        for g in np.unique(group_of[1:]):
-            members = np.flatnonzero(group_of == g)
-            members = members[members > 0]
-            for ai, a in enumerate(members):
-                for b in members[ai + 1 :]:
-                    if np.linalg.norm(mean[a] - mean[b]) <= colour_distance:
-                        parent[_find(parent, int(b))] = _find(parent, int(a))
-    root = np.array([_find(parent, i) for i in range(n + 1)], dtype=np.int32)
+        g, m = group_of[1:], mean[1:]
+        sq = (m * m).sum(axis=1)
+        d2 = sq[:, None] + sq[None, :] - 2.0 * (m @ m.T)
+        adjacent = (g[:, None] == g[None, :]) & (d2 <= colour_distance**2 + 1e-6)
+        np.fill_diagonal(adjacent, True)
+        root[1:] = _components(adjacent) + 1
     merged_area = np.bincount(root, weights=area, minlength=n + 1)
     keep = (merged_area[root] >= min_area) & (np.arange(n + 1) > 0)
     roots = np.unique(root[keep])

@@ -225,6 +225,25 @@ def test_merge_regions_keeps_near_regions_apart_when_their_colours_differ() -> N
     assert merged.max() == 2
 
 
+def test_merging_is_transitive_along_a_chain_of_near_regions() -> None:
+    labels = np.zeros((20, 40), dtype=np.int32)
+    labels[5:10, 0:5] = 1
+    labels[5:10, 7:12] = 2  # 2 px from region 1 and from region 3
+    labels[5:10, 14:19] = 3  # 9 px from region 1: joined only through region 2
+    merged = merge_regions(labels, canvas(RED, 40)[:20], gap=2, colour_distance=80, min_area=4)
+    assert merged.max() == 1 and (merged > 0).sum() == 75
+
+
+def test_lbg_merge_only_levels_still_end_at_the_cluster_means() -> None:
+    rng = np.random.default_rng(2)
+    means = np.array([[200, 30, 30], [30, 200, 30], [30, 30, 200]], dtype=np.float32)
+    samples = np.concatenate([m + rng.uniform(-10, 10, (200, 3)) for m in means]).astype(np.float32)
+    initial = samples[rng.choice(len(samples), 16, replace=False)]
+    book = lbg(samples, initial, final_codes=3, level_iterations=0)
+    for m in means:
+        assert np.linalg.norm(book.codes - m, axis=1).min() < 3.0
+
+
 def test_two_small_close_regions_survive_min_area_together() -> None:
     labels = np.zeros((30, 30), dtype=np.int32)
     labels[5:7, 5:7] = 1  # 4 px
