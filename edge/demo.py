@@ -34,9 +34,10 @@ DEMO_CONFIG = ROOT / "firmware_config" / "demo.toml"
 DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "lite-int8.tflite"
 
 
-def default_segmenter() -> dict[str, Any]:
-    """The shipped default: the int8 TFLite model when it exists, else the codebook."""
-    if DEFAULT_MODEL.is_file():
+def default_segmenter(choice: str = "auto") -> dict[str, Any]:
+    """The segmenter section: ``auto`` is the shipped int8 TFLite model when it exists, else the
+    codebook; ``tflite`` or ``codebook`` force one."""
+    if choice == "tflite" or (choice == "auto" and DEFAULT_MODEL.is_file()):
         return {"type": "tflite", "model": str(DEFAULT_MODEL), "num_threads": 2}
     return {"type": "codebook"}
 
@@ -52,7 +53,7 @@ def _alert_line(payload: dict[str, Any]) -> str:
     )
 
 
-def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG) -> int:
+def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG, segmenter: str = "auto") -> int:
     """Run the demo; 0 when every alert the daemon sent reached the subscriber."""
     from edge.broker import LocalBroker
     from edge.config import parse_config
@@ -78,14 +79,20 @@ def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG) -> int:
     ):
         data["state_dir"] = str(Path(tmp) / "state")
         data.setdefault("mqtt", {}).update({"host": broker.host, "port": broker.port})
-        data["segmenter"] = default_segmenter()
+        data["segmenter"] = default_segmenter(segmenter)
         cfg = parse_config(data, str(config))
         seg = cfg.segmenter
         print(f"broker: mosquitto on {broker.host}:{broker.port} (started for this demo)")
         print(f"camera: synthetic phantoms at {getattr(cfg.source, 'fps', '?')} fps")
         print(
             f"segmenter: {seg.type}"
-            + (f" ({DEFAULT_MODEL.name})" if seg.type == "tflite" else " (no int8 model shipped)")
+            + (
+                f" ({DEFAULT_MODEL.name})"
+                if seg.type == "tflite"
+                else " (no int8 model shipped)"
+                if segmenter == "auto"
+                else ""
+            )
         )
         alert_topic = topic(cfg.mqtt.topic_prefix, cfg.device_id, "alert")
         sub = Subscriber(cfg.mqtt, alert_topic, on_message=on_message)
@@ -106,6 +113,8 @@ def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG) -> int:
             time.sleep(0.1)
         sub.stop()
     got = Counter(str(p.get("event")) for p in received)
+    if not sent:
+        print("  (no alert in this run: the segmenter found no abnormal warm pattern)")
     all_in = all(got[k] >= v for k, v in sent.items())
     print(
         f"\nsummary: {daemon.stats.frames} frames in {elapsed:.1f} s "
@@ -127,6 +136,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m edge.demo", description=__doc__)
     parser.add_argument("--seconds", type=float, default=25.0, help="how long the daemon runs")
     parser.add_argument("--config", type=Path, default=DEMO_CONFIG, help="demo device config")
+    parser.add_argument(
+        "--segmenter",
+        choices=("auto", "tflite", "codebook"),
+        default="auto",
+        help="auto: the shipped int8 model when present, else the codebook",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show the daemon's log")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -134,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        return run_demo(args.seconds, args.config)
+        return run_demo(args.seconds, args.config, args.segmenter)
     except ThermosegError as exc:
         print(f"demo: error: {exc}", file=sys.stderr)
         return 1

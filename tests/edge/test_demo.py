@@ -11,8 +11,9 @@ from edge.demo import DEFAULT_MODEL
 
 
 def test_demo_shows_alerts_arriving_and_a_summary_then_exits_0() -> None:
+    # The codebook needs no model file, so the alerts seen depend only on the demo's script.
     proc = subprocess.run(
-        [sys.executable, "-m", "edge.demo", "--seconds", "10"],
+        [sys.executable, "-m", "edge.demo", "--seconds", "10", "--segmenter", "codebook"],
         capture_output=True,
         text=True,
         timeout=110,
@@ -24,7 +25,17 @@ def test_demo_shows_alerts_arriving_and_a_summary_then_exits_0() -> None:
     assert re.search(r"summary: \d+ frames in [\d.]+ s", out), out
     assert "-> all received" in out
     assert "broker stopped" in out
-    expected = (
-        "segmenter: tflite (lite-int8.tflite)" if DEFAULT_MODEL.is_file() else "segmenter: codebook"
+    assert "segmenter: codebook" in out
+
+
+def test_demo_by_default_runs_the_shipped_int8_model_when_present_and_exits_0() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "edge.demo", "--seconds", "4"],
+        capture_output=True,
+        text=True,
+        timeout=110,
     )
-    assert expected in out
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    expected = "tflite (lite-int8.tflite)" if DEFAULT_MODEL.is_file() else "codebook (no int8"
+    assert f"segmenter: {expected}" in proc.stdout
+    assert "-> all received" in proc.stdout
