@@ -73,8 +73,11 @@ def configure_runtime(seed: int, threads: int = 0) -> str:
     import tensorflow as tf
 
     cores = os.cpu_count() or 1
-    tf.config.threading.set_intra_op_parallelism_threads(threads or cores)
-    tf.config.threading.set_inter_op_parallelism_threads(min(2, cores))
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads or cores)
+        tf.config.threading.set_inter_op_parallelism_threads(min(2, cores))
+    except RuntimeError:  # TF already ran an op in this process (tests, notebooks): keep its pools
+        log.debug("TensorFlow already initialised; thread pools left as they are")
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     gpus = tf.config.list_physical_devices("GPU")
