@@ -1,0 +1,50 @@
+"""The device runtime stands alone: edge never imports TensorFlow, training or convert."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EDGE = Path(__file__).resolve().parents[2] / "edge"
+FORBIDDEN = ("tensorflow", "keras", "training", "convert")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", sorted(EDGE.rglob("*.py")), ids=lambda p: str(p.relative_to(EDGE)))
+def test_edge_module_imports_nothing_from_the_workstation_side(path: Path) -> None:
+    assert not _imports(path) & set(FORBIDDEN)
+
+
+def test_paho_is_imported_by_one_module_only() -> None:
+    importers = [p.name for p in EDGE.rglob("*.py") if "paho" in _imports(p)]
+    assert importers == ["mqtt.py"]
+
+
+def test_importing_every_edge_module_loads_no_tensorflow() -> None:
+    modules = sorted(
+        ".".join(p.relative_to(EDGE.parent).with_suffix("").parts)
+        for p in EDGE.rglob("*.py")
+        if p.name != "__main__.py"
+    )
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]\n"
+        "print(bad); sys.exit(1 if bad else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
