@@ -60,7 +60,7 @@ class Pipeline:
         self.preprocess_cfg = self._choose_preprocess(segmenter, preprocess)
         self.stats = stats if stats is not None else PipelineStats()
         self.max_frames = max_frames
-        self.queue = DropOldestQueue(capture.queue_size)
+        self.queue = DropOldestQueue(capture.queue_size, block=capture.when_full == "block")
         self.capture = CaptureThread(
             source, self.queue, capture, on_bad=self.stats.count_bad, on_drop=self.stats.count_drop
         )

@@ -33,22 +33,34 @@ class CaptureConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     queue_size: int = Field(2, ge=1, le=1000, description="frames waiting; the oldest is dropped")
+    when_full: Literal["drop_oldest", "block"] = Field(
+        "drop_oldest",
+        description="drop_oldest: a live camera never waits (latest frame wins); block: the "
+        "source waits for the pipeline (offline replay and benchmarks, where no frame may be lost)",
+    )
     reopen_initial_s: float = Field(0.5, gt=0, description="first back-off before reopening")
     reopen_max_s: float = Field(30.0, gt=0, description="longest back-off between reopen tries")
 
 
 class DropOldestQueue:
-    """A bounded FIFO whose ``put`` never blocks: when full, the oldest item is dropped."""
+    """A bounded FIFO whose ``put`` never blocks: when full, the oldest item is dropped.
 
-    def __init__(self, maxsize: int) -> None:
+    With ``block=True`` ``put`` instead waits for room (or for ``close()``), so nothing is lost.
+    """
+
+    def __init__(self, maxsize: int, *, block: bool = False) -> None:
         self._items: deque[Frame] = deque()
         self._maxsize = maxsize
+        self._block = block
         self._cond = threading.Condition()
         self._closed = False
 
     def put(self, item: Frame) -> int:
         """Add ``item``; returns how many old items were dropped to make room (0 or 1)."""
         with self._cond:
+            if self._block:
+                while len(self._items) >= self._maxsize and not self._closed:
+                    self._cond.wait(0.5)
             dropped = 0
             while len(self._items) >= self._maxsize:
                 self._items.popleft()
@@ -62,7 +74,11 @@ class DropOldestQueue:
         with self._cond:
             if not self._items and not self._closed:
                 self._cond.wait(timeout)
-            return self._items.popleft() if self._items else None
+            if not self._items:
+                return None
+            item = self._items.popleft()
+            self._cond.notify_all()  # a blocked producer may go on
+            return item
 
     def close(self) -> None:
         """No more items will come; wakes the consumer."""

@@ -316,3 +316,21 @@ def test_picamera2_off_a_pi_raises_missing_extra_naming_the_extra() -> None:
 
     with pytest.raises(MissingExtraError, match=r"thermoseg\[pi\]"):
         Picamera2Source(Picamera2Config()).start()
+
+
+def test_blocking_queue_loses_nothing_when_the_consumer_is_slow() -> None:
+    q = DropOldestQueue(2, block=True)
+    frames = [Frame(np.zeros((16, 16), np.float32), "celsius", sequence=i) for i in range(20)]
+    drops: list[int] = []
+
+    def produce() -> None:
+        drops.extend(q.put(f) for f in frames)
+        q.close()
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    got = []
+    while (item := q.get(timeout=2.0)) is not None:
+        got.append(item.sequence)
+    producer.join(5)
+    assert got == list(range(20)) and sum(drops) == 0
