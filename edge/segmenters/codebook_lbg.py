@@ -261,7 +261,7 @@ def lbg(
     weights: npt.NDArray[np.floating] | None = None,
     final_codes: int = 3,
     iterations: int = 10,
-    level_iterations: int = 1,
+    level_iterations: int = 0,
     epsilon: float = 1e-3,
 ) -> Codebook:
     """Step 5: hierarchical LBG from ``initial`` codes down to ``final_codes``.
