@@ -90,3 +90,13 @@ def test_evaluate_names_a_missing_mask(
     (folder / frame.name).write_bytes(frame.read_bytes())
     assert main(["evaluate", "--out", str(tmp_path / "o"), str(folder)]) == 1
     assert f"{frame.stem}.png" in capsys.readouterr().err
+
+
+def test_set_overrides_reach_the_segmenter_config(synth: Path, tmp_path: Path) -> None:
+    args = ["evaluate", "--set", "seeds_in_red_cluster=true", "--set", "grow_tolerance=16"]
+    assert main([*args, "--out", str(tmp_path), str(synth)]) == 0
+
+
+def test_an_unknown_segmenter_key_is_named(synth: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", "--set", "grow_tolernce=16", str(synth)]) == 1
+    assert "grow_tolernce" in capsys.readouterr().err
