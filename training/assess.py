@@ -109,16 +109,9 @@ def codebook_method() -> Method:
 
     seg = CodebookSegmenter(CodebookConfig.model_validate({}))
     preprocess = seg.expected_preprocess() or PreprocessConfig.model_validate({})
-    info = seg.describe()
-    params = info.get("parameters")
-    return Method(
-        "codebook",
-        seg.segment,
-        preprocess,
-        params if isinstance(params, int) else None,
-        None,
-        "no training (fixed colour bands)",
-    )
+    codes = seg.describe().get("final_codes", "?")
+    note = f"no training (fixed RGB bands, {codes} final codes per frame)"
+    return Method("codebook", seg.segment, preprocess, None, None, note)
 
 
 def _evaluate_method(
@@ -160,21 +153,26 @@ def _evaluate_method(
 
 def _table(rows: list[dict[str, Any]]) -> str:
     head = (
-        "| Method | Training | Dice | IoU | Precision | Recall | Sensitivity | Specificity "
-        "| Median ms/frame | Parameters | Size |"
+        "| Method | Training | Dice | Dice (mean, abnormal) | IoU | Precision | Recall "
+        "| Sensitivity | Specificity | Median ms/frame | Parameters | Weights (float32) "
+        "| model.keras |"
     )
-    lines = [head, "|" + "---|" * 11]
+    lines = [head, "|---|---|" + "---:|" * 11]
 
     def f(v: Any) -> str:
         return f"{v:.3f}" if isinstance(v, float) else "–"
 
+    def mb(v: Any) -> str:
+        return f"{v / 1e6:.2f} MB" if v else "–"
+
     for r in rows:
-        size = f"{r['size_bytes'] / 1e6:.2f} MB" if r["size_bytes"] else "–"
-        params = f"{r['parameters']:,}" if r["parameters"] else "–"
+        params = r["parameters"]
         lines.append(
-            f"| {r['method']} | {r['training']} | {f(r.get('dice'))} | {f(r.get('iou'))} | "
-            f"{f(r.get('precision'))} | {f(r.get('recall'))} | {f(r.get('sensitivity'))} | "
-            f"{f(r.get('specificity'))} | {r['latency_ms_median']:.1f} | {params} | {size} |"
+            f"| {r['method']} | {r['training']} | {f(r.get('dice'))} | {f(r.get('dice_mean'))} | "
+            f"{f(r.get('iou'))} | {f(r.get('precision'))} | {f(r.get('recall'))} | "
+            f"{f(r.get('sensitivity'))} | {f(r.get('specificity'))} | "
+            f"{r['latency_ms_median']:.1f} | {f'{params:,}' if params else '–'} | "
+            f"{mb(4 * params if params else None)} | {mb(r['size_bytes'])} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -113,3 +113,45 @@ def test_help_does_not_import_tensorflow() -> None:
     )
     assert "Screening aid" in result.stdout
     assert result.stdout.strip().endswith("False")
+
+
+def test_cli_evaluate_writes_one_table_json_and_figure_for_every_method(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    fit_argv = [
+        "fit",
+        "--synthetic",
+        "6",
+        "--epochs",
+        "1",
+        "--steps-per-epoch",
+        "1",
+        "--base-filters",
+        "2",
+        "--batch-size",
+        "2",
+        "--out",
+        str(run),
+    ]
+    assert main(fit_argv) == 0
+    write_dataset(tmp_path / "holdout", 5, 99)
+    out = tmp_path / "assessment.md"
+    assert (
+        main(
+            [
+                "evaluate",
+                str(run),
+                "--codebook",
+                "--data",
+                str(tmp_path / "holdout"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    table = out.read_text()
+    assert "| codebook |" in table and "| lite (run) |" in table
+    report = json.loads(out.with_suffix(".json").read_text())
+    assert [r["method"] for r in report["rows"]] == ["codebook", "lite (run)"]
+    assert all(r["frames"] == 5 and r["latency_ms_median"] > 0 for r in report["rows"])
+    assert out.with_suffix(".png").stat().st_size > 0
