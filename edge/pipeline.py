@@ -132,6 +132,7 @@ class Pipeline:
             if self.max_frames is not None and self.stats.frames >= self.max_frames:
                 log.info("pipeline: %d frames processed, stopping", self.stats.frames)
                 self.request_stop()
+                self.queue.close()  # nothing more is taken: free a camera thread blocked on put
                 break
         log.info("pipeline: worker ended after %d frames", self.stats.frames)
 
