@@ -1,0 +1,234 @@
+"""End to end: the daemon replaying recorded frames as fast as it can, alerts to a real mosquitto.
+
+Frames are phantoms written by :func:`edge.phantom.write_dataset` (Lepton 160×120), replayed in a
+camera-like order (each abnormal subject held 8 frames, each normal one 4: alerts open and end
+again and again) with ``fps = 0`` and ``capture.when_full = "block"`` (no frame is dropped, the
+camera thread waits for the worker). The daemon runs in a child process (:mod:`bench.probe`)
+publishing to a :class:`~edge.broker.LocalBroker` with a QoS 1 subscriber attached.
+
+Per segmenter (default thread settings: 2 LiteRT threads, 1 OpenCV thread):
+
+* end-to-end frames/s (processed frames over the time between the first and last one);
+* capture-to-PUBACK latency of the alerts (p50/p99), split at the outbox write;
+* raw interpreter frames/s of the same ``.tflite`` file (``invoke()`` only, input already set,
+  same threads) measured just before each run, and the ratio end-to-end ÷ raw: our overhead;
+* headroom: end-to-end frames/s ÷ 8.7 Hz, the Lepton's rate.
+
+Each figure is the median of ``repeats`` runs, the segmenters interleaved run by run.
+
+    python -m bench.bench_pipeline            # 3 runs × 300 frames per segmenter
+    python -m bench.bench_pipeline --quick    # 1 run × 40 frames, codebook and int8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.common import (
+    LEPTON_HZ,
+    daemon_config,
+    lite_model,
+    median,
+    model_origin,
+    percentile,
+    print_table,
+    replay_files,
+    write_config,
+)
+from bench.probe import run_probe
+from edge.broker import LocalBroker
+from edge.mqtt import MqttConfig, Subscriber
+from edge.sources.capture import CaptureConfig
+
+__all__ = ["capture_section", "raw_invoke_fps", "run", "segmenters"]
+
+log = logging.getLogger(__name__)
+
+QUANTS = ("int8", "dynamic", "float16", "float32")
+
+
+def segmenters(quick: bool) -> dict[str, dict[str, Any]]:
+    """Name -> segmenter config section; the default int8 lite model first after the codebook."""
+    out: dict[str, dict[str, Any]] = {"codebook": {"type": "codebook"}}
+    for quant in QUANTS[:1] if quick else QUANTS:
+        out[f"tflite lite {quant}"] = {"type": "tflite", "model": str(lite_model(quant))}
+    return out
+
+
+def capture_section() -> dict[str, Any]:
+    """Replay must not lose frames: block the camera thread rather than drop (when supported)."""
+    if "when_full" in CaptureConfig.model_fields:
+        return {"queue_size": 2, "when_full": "block"}
+    return {"queue_size": 1000}  # older runtime: a queue longer than the run
+
+
+def raw_invoke_fps(model: Path, threads: int, seconds: float) -> float:
+    """Frames/s of ``interpreter.invoke()`` alone on one phantom input, for about ``seconds``."""
+    from edge.litert import make_interpreter
+    from edge.manifest import read_manifest
+    from edge.phantom import generate
+    from edge.preprocess import to_model_input
+
+    manifest = read_manifest(model.with_suffix(".json"))
+    image = to_model_input(generate(2025, 3).frame(), manifest.preprocess)
+    interpreter = make_interpreter(model, threads)
+    spec = manifest.input
+    data = image[None].astype(np.dtype(spec.dtype))
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], data)
+    for _ in range(5):
+        interpreter.invoke()
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        interpreter.invoke()
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def _collect(sub: Subscriber) -> set[tuple[str, str]]:
+    keys: set[tuple[str, str]] = set()
+    while not sub.messages.empty():
+        topic, payload = sub.messages.get_nowait()
+        if topic.endswith("/alert"):
+            keys.add((str(payload.get("alert_id")), str(payload.get("event"))))
+    return keys
+
+
+def _one_run(
+    folder: Path, broker: LocalBroker, files: list[Path], seg: dict[str, Any], frames: int
+) -> dict[str, Any]:
+    source = {"type": "replay", "files": [str(f) for f in files], "fps": 0.0, "loop": True}
+    data = daemon_config(
+        folder / "state",
+        broker.port,
+        source,
+        seg,
+        capture=capture_section(),
+        stats={"window": frames + 10},
+    )
+    config = write_config(folder / "device.toml", data)
+    sub = Subscriber(MqttConfig(host=broker.host, port=broker.port), "thermoseg/bench/alert")
+    sub.start()
+    sub.wait_subscribed(10)
+    try:
+        result = run_probe(config, max_frames=frames)
+        deadline = time.monotonic() + 5
+        received = _collect(sub)
+        while len(received) < result["alerts_acked"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+            received |= _collect(sub)
+    finally:
+        sub.stop()
+    lat = result["latencies_ms"]
+    return {
+        "fps": result["fps"],
+        "frames": result["frames"],
+        "frame_total_p50_ms": result["latency_ms"]["total"]["p50"],
+        "segment_p50_ms": result["latency_ms"]["segment"]["p50"],
+        "alerts_acked": result["alerts_acked"],
+        "alerts_received": len(received),
+        "capture_to_puback_p50_ms": percentile(lat["capture_to_puback"], 50),
+        "capture_to_puback_p99_ms": percentile(lat["capture_to_puback"], 99),
+        "capture_to_put_p50_ms": percentile(lat["capture_to_put"], 50),
+        "put_to_puback_p50_ms": percentile(lat["put_to_puback"], 50),
+        "peak_rss_mb": result["peak_rss_mb"],
+        "queue_drops": result["queue_drops"],
+    }
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """Time every segmenter end to end; medians over the runs."""
+    repeats, frames, subjects = (1, 40, 6) if quick else (3, 300, 12)
+    segs = segmenters(quick)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in segs}
+    with tempfile.TemporaryDirectory(prefix="thermoseg-bench-e2e-") as tmp:
+        folder = Path(tmp)
+        files = replay_files(folder / "frames", subjects, seed=11)
+        with LocalBroker(workdir=folder / "broker") as broker:
+            for repeat in range(repeats):
+                for name, seg in segs.items():
+                    raw = None
+                    if seg["type"] == "tflite":
+                        raw = raw_invoke_fps(Path(seg["model"]), 2, 1.0 if quick else 3.0)
+                    row = _one_run(
+                        folder / f"{name.replace(' ', '-')}-{repeat}", broker, files, seg, frames
+                    )
+                    row["raw_invoke_fps"] = raw
+                    runs[name].append(row)
+    table: dict[str, Any] = {}
+    for name, rows in runs.items():
+        summary: dict[str, Any] = {
+            key: median(r[key] for r in rows) for key in rows[0] if key != "raw_invoke_fps"
+        }
+        raws = [r["raw_invoke_fps"] for r in rows if r["raw_invoke_fps"] is not None]
+        summary["raw_invoke_fps"] = median(raws) if raws else None
+        summary["overhead_ratio"] = (
+            median(r["fps"] / r["raw_invoke_fps"] for r in rows) if raws else None
+        )
+        summary["headroom_x"] = summary["fps"] / LEPTON_HZ
+        if segs[name]["type"] == "tflite":
+            summary["model"] = model_origin(Path(segs[name]["model"]))
+        table[name] = summary
+    return {
+        "runs": repeats,
+        "frames_per_run": frames,
+        "replay": f"{len(files)} files from {subjects} phantom subjects, 160x120, fps 0",
+        "segmenters": table,
+        "per_run": runs,
+    }
+
+
+def print_result(result: dict[str, Any]) -> None:
+    rows = []
+    for name, s in result["segmenters"].items():
+        rows.append(
+            [
+                name,
+                s["fps"],
+                s["raw_invoke_fps"] if s["raw_invoke_fps"] is not None else float("nan"),
+                s["overhead_ratio"] if s["overhead_ratio"] is not None else float("nan"),
+                s["headroom_x"],
+                s["frame_total_p50_ms"],
+                s["capture_to_puback_p50_ms"],
+                s["capture_to_puback_p99_ms"],
+                f"{s['alerts_received']:.0f}/{s['alerts_acked']:.0f}",
+            ]
+        )
+    print_table(
+        f"End to end (replay fps 0 -> daemon -> mosquitto; median of {result['runs']} runs × "
+        f"{result['frames_per_run']} frames)",
+        [
+            "segmenter",
+            "frames/s",
+            "raw invoke/s",
+            "e2e ÷ raw",
+            "÷ 8.7 Hz",
+            "frame p50 ms",
+            "cap→PUBACK p50",
+            "p99",
+            "alerts rx/acked",
+        ],
+        rows,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 run of 40 frames")
+    parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    args = parser.parse_args()
+    result = run(args.quick)
+    print_result(result)
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

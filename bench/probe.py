@@ -1,0 +1,228 @@
+"""Run the real daemon in this process and measure it from the inside (a child of the benches).
+
+The only instrument is :class:`TimedOutbox`, the real :class:`~edge.outbox.Outbox` that also
+notes, per alert, the capture time of its frame (the payload's ``timestamp``, which the tracker
+copies from the frame; millisecond resolution), the time the pipeline stored it and the time
+the broker's PUBACK arrived (the publisher calls ``ack`` from ``on_publish``). It is put in
+place of ``edge.daemon.Outbox`` before the daemon starts; the daemon itself is unchanged.
+
+    python -m bench.probe CONFIG OUT.json --max-frames 300
+    python -m bench.probe CONFIG OUT.json --late-broker-after 200   # broker down, then up
+
+With ``--late-broker-after N`` the broker (``mqtt.port`` on loopback) is down while the first
+``N`` frames are processed; then it is started here and the time until the outbox is empty is
+the drain time. The child's own peak RSS (``VmHWM``) is reported; mosquitto is another process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from edge.outbox import Outbox
+
+__all__ = ["TimedOutbox", "main", "probe", "run_probe"]
+
+log = logging.getLogger(__name__)
+
+
+def _vm(key: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class TimedOutbox(Outbox):
+    """The real outbox, also timing each alert from capture to PUBACK."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.captured_at: dict[int, float] = {}
+        self.put_at: dict[int, float] = {}
+        self.acked_at: dict[int, float] = {}
+        self.depth_at_close: int | None = None
+
+    def close(self) -> None:
+        if self.depth_at_close is None:
+            self.depth_at_close = self.depth()
+        super().close()
+
+    def put(self, topic: str, payload: bytes, qos: int = 1) -> int:
+        start = time.time()
+        msg_id = super().put(topic, payload, qos)
+        if msg_id and topic.endswith("/alert"):
+            stamp = json.loads(payload)["timestamp"]
+            self.captured_at[msg_id] = datetime.fromisoformat(stamp).timestamp()
+            self.put_at[msg_id] = start
+        return msg_id
+
+    def ack(self, msg_id: int) -> None:
+        if msg_id in self.put_at:
+            self.acked_at[msg_id] = time.time()  # the PUBACK just arrived
+        super().ack(msg_id)
+
+    def latencies_ms(self) -> dict[str, list[float]]:
+        """Per acknowledged alert: capture->PUBACK, capture->stored, stored->PUBACK (ms)."""
+        ids = [i for i in self.put_at if i in self.acked_at]
+        return {
+            "capture_to_puback": [(self.acked_at[i] - self.captured_at[i]) * 1e3 for i in ids],
+            "capture_to_put": [(self.put_at[i] - self.captured_at[i]) * 1e3 for i in ids],
+            "put_to_puback": [(self.acked_at[i] - self.put_at[i]) * 1e3 for i in ids],
+        }
+
+
+def _late_broker(daemon: Any, port: int, after: int, workdir: Path, out: dict[str, Any]) -> None:
+    """Wait for ``after`` frames with the broker down, then start it and time the drain."""
+    from edge.broker import LocalBroker
+
+    while daemon.pipeline is None or daemon.pipeline.progress < after:
+        if daemon.pipeline is not None and daemon.pipeline.finished:
+            break
+        time.sleep(0.05)
+    out["offline"] = _snapshot(daemon)
+    out["offline"]["vm_rss_mb"] = round(_vm("VmRSS"), 1)
+    out["offline"]["vm_hwm_mb"] = round(_vm("VmHWM"), 1)
+    frames_before = daemon.stats.frames
+    broker = LocalBroker(port=port, workdir=workdir)
+    started = time.monotonic()
+    broker.start()
+    try:
+        connected_at = None
+        while daemon.outbox.depth() > 0:
+            if connected_at is None and daemon.publisher.connected:
+                connected_at = time.monotonic()
+            time.sleep(0.02)
+        done = time.monotonic()
+        out["drain_s"] = round(done - started, 3)
+        out["drain_after_connect_s"] = round(done - (connected_at or started), 3)
+        out["frames_during_drain"] = daemon.stats.frames - frames_before
+        daemon.request_stop("drained")
+    finally:  # stopped by probe() once the daemon has flushed and said "stopped"
+        out["_broker"] = broker
+
+
+def _latency(daemon: Any) -> dict[str, Any]:
+    lat = daemon.stats.latency()
+    return {k: lat[k] for k in ("total", "segment", "preprocess", "analyse") if k in lat}
+
+
+def _snapshot(daemon: Any) -> dict[str, Any]:
+    return {
+        "frames": daemon.stats.frames,
+        "fps": round(daemon.stats.fps(), 3),
+        "latency_ms": _latency(daemon),
+        "outbox_depth": daemon.outbox.depth() if daemon.outbox else None,
+    }
+
+
+def probe(
+    config: Path, max_frames: int | None, late_broker_after: int | None = None
+) -> dict[str, Any]:
+    """Run the daemon on ``config``; the measurements as a dict."""
+    import edge.daemon as daemon_module
+    from edge.config import load_config
+
+    cfg = load_config(config)
+    daemon_module.Outbox = TimedOutbox  # type: ignore[misc]  # the one instrument, see above
+    daemon = daemon_module.Daemon(cfg)
+    extra: dict[str, Any] = {}
+    watcher = None
+    if late_broker_after is not None:
+        watcher = threading.Thread(
+            target=_late_broker,
+            args=(daemon, cfg.mqtt.port, late_broker_after, cfg.state_dir / "broker", extra),
+            daemon=True,
+        )
+        watcher.start()
+    started = time.monotonic()
+    code = daemon.run(max_frames=None if late_broker_after is not None else max_frames)
+    wall = time.monotonic() - started
+    if watcher is not None:
+        watcher.join(10)
+        broker = extra.pop("_broker", None)
+        if broker is not None:
+            broker.cleanup()
+    box = daemon.outbox
+    assert isinstance(box, TimedOutbox) and daemon.pipeline is not None
+    result: dict[str, Any] = {
+        "exit_code": code,
+        "wall_s": round(wall, 3),
+        "frames": daemon.stats.frames,
+        "fps": round(daemon.stats.fps(), 3),
+        "latency_ms": _latency(daemon),
+        "outbox_depth_end": box.depth_at_close,
+        "queue_drops": daemon.stats.queue_drops,
+        "frames_bad": daemon.stats.frames_bad,
+        "alerts_sent": dict(daemon.pipeline.alerts_sent),
+        "alerts_stored": len(box.put_at),
+        "alerts_acked": len(box.acked_at),
+        "latencies_ms": box.latencies_ms(),
+        "vm_hwm_mb": round(_vm("VmHWM"), 1),
+        "vm_rss_mb": round(_vm("VmRSS"), 1),
+        **extra,
+    }
+    return result
+
+
+def run_probe(
+    config: Path,
+    *,
+    max_frames: int | None = None,
+    late_broker_after: int | None = None,
+    timeout: float = 300.0,
+) -> dict[str, Any]:
+    """Run :func:`probe` in a fresh interpreter; its result plus ``peak_rss_mb`` (wait4)."""
+    import subprocess
+
+    from bench.common import wait_peak_rss_mb
+
+    out = config.with_suffix(".probe.json")
+    out.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "bench.probe", str(config), str(out), "-v"]
+    if max_frames is not None:
+        cmd += ["--max-frames", str(max_frames)]
+    if late_broker_after is not None:
+        cmd += ["--late-broker-after", str(late_broker_after)]
+    log_path = config.with_suffix(".probe.log")
+    with log_path.open("w") as log_file:
+        proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT)
+        code, peak = wait_peak_rss_mb(proc, timeout)
+    if not out.is_file():
+        tail = log_path.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"bench.probe {config} exited {code} without results:\n{tail}")
+    result: dict[str, Any] = json.loads(out.read_text())
+    result["peak_rss_mb"] = round(peak, 1)
+    result["log"] = str(log_path)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--max-frames", type=int, default=None)
+    parser.add_argument("--late-broker-after", type=int, default=None)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    result = probe(args.config, args.max_frames, args.late_broker_after)
+    result["pid"] = os.getpid()
+    args.out.write_text(json.dumps(result) + "\n", encoding="utf-8")
+    return 0 if result["exit_code"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
