@@ -8,7 +8,6 @@ and is safe to call twice; sources are context managers.
 from __future__ import annotations
 
 import builtins
-import builtins
 from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Any, ClassVar

@@ -53,5 +53,5 @@ def test_frame_rejects_pixels_that_do_not_match_their_kind(pixels, kind, needle)
 
 
 def test_frame_error_names_its_source() -> None:
-    with pytest.raises(FrameError, match="scan_01.npy"):
+    with pytest.raises(FrameError, match=r"scan_01\.npy"):
         Frame(np.zeros((16, 16), np.float64), "celsius", source="scan_01.npy")
