@@ -1,8 +1,8 @@
 """Shared bench helpers: the machine, medians, tables, process memory, models and inputs.
 
-Memory is read the kernel's way: ``VmHWM`` (peak resident set) and ``VmRSS`` from
-``/proc/<pid>/status`` while a process runs, and ``ru_maxrss`` from :func:`os.wait4` for one
-child once it ended (the peak of that child only, unlike ``RUSAGE_CHILDREN``).
+Memory is read from ``/proc/<pid>/status``: ``VmHWM`` (the peak resident set of that address
+space) and ``VmRSS`` (now). ``ru_maxrss`` is not used for children: see
+:func:`wait_peak_rss_mb`.
 """
 
 from __future__ import annotations
@@ -145,24 +145,27 @@ def proc_status_mb(pid: int) -> dict[str, float]:
 def wait_peak_rss_mb(
     proc: subprocess.Popen[Any], timeout: float | None = None
 ) -> tuple[int, float]:
-    """Wait for ``proc``; its exit code and the peak RSS (MB) of that child alone.
+    """Wait for ``proc``; its exit code and its peak RSS in MB (``VmHWM``, polled).
 
-    :func:`os.wait4` reports the rusage of exactly this child, so other children (earlier daemon
-    runs, mosquitto) do not mix in. Past ``timeout`` the child is killed. The child's output must
-    not go to a pipe nobody reads (use a file).
+    Not ``ru_maxrss``: Linux carries the high-water mark across ``exec``, so a child started
+    (vfork/fork + exec) by a bigger process reports the parent's size. ``VmHWM`` belongs to the
+    child's own address space; it only grows, so the last reading before exit is the peak (up
+    to the final 20 ms). Past ``timeout`` the child is killed. Its output must go to a file.
     """
     deadline = None if timeout is None else time.monotonic() + timeout
+    peak = 0.0
     while True:
-        pid, status, usage = os.wait4(proc.pid, 0 if deadline is None else os.WNOHANG)
+        peak = max(peak, proc_status_mb(proc.pid).get("VmHWM", 0.0))
+        pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
         if pid == proc.pid:
             break
         if deadline is not None and time.monotonic() > deadline:
             log.warning("pid %d ran past %.0f s: killed", proc.pid, timeout)
             proc.kill()
             deadline = None
-        time.sleep(0.05)
+        time.sleep(0.02)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024
+    return proc.returncode, peak
 
 
 def lite_model(quant: str = "int8") -> Path:

@@ -1,0 +1,213 @@
+"""How the daemon's latency and memory grow with input resolution and with outbox depth.
+
+* **Resolution**: the phantom replay (fps 0, no frame dropped) at 160×120 (Lepton) and 640×480
+  (DMR-IR), per segmenter: per-frame latency p50/p99 (the stats' ``total``: preprocess, segment,
+  analyse, alert) and the daemon's peak RSS.
+* **Outbox depth**: 0, 10k and 100k alerts already queued (the broker is down), put there with
+  :meth:`edge.outbox.Outbox.put` itself (a template per depth is filled once and cached in
+  ``bench/.cache``, keyed by ``edge/outbox.py``'s content, then copied). The daemon runs with
+  the broker down for some frames (per-frame latency, RSS), then the broker starts: drain time
+  until the outbox is empty, and the frames processed meanwhile.
+
+The daemon runs in a child (:mod:`bench.probe`); figures are medians of ``repeats`` runs.
+
+    python -m bench.bench_scaling            # 3 runs per point (the 100k drain: 1 run)
+    python -m bench.bench_scaling --quick    # 1 run, depths 0 and 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.bench_pipeline import capture_section, segmenters
+from bench.common import (
+    ROOT,
+    daemon_config,
+    median,
+    print_table,
+    replay_files,
+    write_config,
+)
+from bench.probe import run_probe
+from edge.broker import LocalBroker, free_port
+from edge.daemon import OUTBOX_FILE
+from edge.outbox import Outbox, OutboxConfig
+
+__all__ = ["filled_outbox", "run"]
+
+log = logging.getLogger(__name__)
+
+CACHE = Path(os.environ.get("THERMOSEG_BENCH_CACHE", ROOT / "bench" / ".cache"))
+RESOLUTIONS = {"160x120": "lepton", "640x480": "dmr"}
+
+
+def filled_outbox(depth: int) -> Path:
+    """A cached outbox database holding ``depth`` alerts, each stored by ``Outbox.put``."""
+    from tests.edge.mqtt_helpers import alert_payload
+
+    code = hashlib.sha256((ROOT / "edge" / "outbox.py").read_bytes()).hexdigest()[:12]
+    path = CACHE / f"outbox-{depth}-{code}.sqlite3"
+    if path.is_file():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    (CACHE / ".gitignore").write_text("*\n")
+    partial = path.with_suffix(".partial")
+    for leftover in CACHE.glob(partial.name + "*"):
+        leftover.unlink()
+    log.info("filling an outbox with %d alerts (once; cached as %s)", depth, path)
+    with Outbox(partial, OutboxConfig(max_messages=max(depth, 1))) as box:
+        for i in range(depth):
+            payload = alert_payload(i, device="bench")
+            box.put("thermoseg/bench/alert", json.dumps(payload).encode(), qos=1)
+    partial.rename(path)  # closed: the WAL is checkpointed into the main file
+    return path
+
+
+def _point(
+    folder: Path,
+    files: list[Path],
+    seg: dict[str, Any],
+    *,
+    port: int,
+    frames: int,
+    backlog: Path | None = None,
+) -> dict[str, Any]:
+    source = {"type": "replay", "files": [str(f) for f in files], "fps": 0.0, "loop": True}
+    data = daemon_config(
+        folder / "state", port, source, seg, capture=capture_section(), stats={"window": 100_000}
+    )
+    config = write_config(folder / "device.toml", data)
+    if backlog is None:
+        with LocalBroker(port=port, workdir=folder / "broker"):
+            return run_probe(config, max_frames=frames)
+    (folder / "state").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(backlog, folder / "state" / OUTBOX_FILE)
+    return run_probe(config, late_broker_after=frames, timeout=900)
+
+
+def _resolution_rows(
+    folder: Path, segs: dict[str, dict[str, Any]], repeats: int, frames: int, subjects: int
+) -> dict[str, Any]:
+    inputs = {
+        name: replay_files(folder / f"frames-{name}", subjects, seed=11, resolution=res)
+        for name, res in RESOLUTIONS.items()
+    }
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for repeat in range(repeats):
+        for seg_name, seg in segs.items():
+            for res_name, files in inputs.items():
+                where = folder / f"res-{seg_name.replace(' ', '-')}-{res_name}-{repeat}"
+                r = _point(where, files, seg, port=free_port(), frames=frames)
+                runs.setdefault(f"{seg_name} @ {res_name}", []).append(
+                    {
+                        "fps": r["fps"],
+                        "total_p50_ms": r["latency_ms"]["total"]["p50"],
+                        "total_p99_ms": r["latency_ms"]["total"]["p99"],
+                        "preprocess_p50_ms": r["latency_ms"]["preprocess"]["p50"],
+                        "analyse_p50_ms": r["latency_ms"]["analyse"]["p50"],
+                        "peak_rss_mb": r["peak_rss_mb"],
+                    }
+                )
+    return {k: {f: median(r[f] for r in rows) for f in rows[0]} for k, rows in runs.items()}
+
+
+def _outbox_rows(
+    folder: Path, seg: dict[str, Any], depths: tuple[int, ...], repeats: int, frames: int
+) -> dict[str, Any]:
+    files = replay_files(folder / "frames-outbox", 6, seed=11)
+    rows: dict[str, Any] = {}
+    for depth in depths:
+        backlog = filled_outbox(depth)
+        n = 1 if depth >= 100_000 else repeats  # a 100k drain is long: one run
+        samples = []
+        for repeat in range(n):
+            where = folder / f"outbox-{depth}-{repeat}"
+            r = _point(where, files, seg, port=free_port(), frames=frames, backlog=backlog)
+            offline = r["offline"]
+            samples.append(
+                {
+                    "offline_total_p50_ms": offline["latency_ms"]["total"]["p50"],
+                    "offline_total_p99_ms": offline["latency_ms"]["total"]["p99"],
+                    "offline_rss_mb": offline["vm_rss_mb"],
+                    "peak_rss_mb": r["peak_rss_mb"],
+                    "drain_s": r["drain_s"],
+                    "drain_after_connect_s": r["drain_after_connect_s"],
+                    "drain_per_s": depth / r["drain_s"] if depth else float("nan"),
+                    "frames_during_drain": r["frames_during_drain"],
+                    "run_total_p99_ms": r["latency_ms"]["total"]["p99"],
+                    "left_in_outbox": r["outbox_depth_end"],
+                }
+            )
+        rows[str(depth)] = {
+            "runs": n,
+            **{f: median(s[f] for s in samples) for f in samples[0]},
+        }
+    return rows
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    """Latency/RSS against resolution and outbox depth; medians over the runs."""
+    repeats, frames, subjects = (1, 30, 4) if quick else (3, 200, 8)
+    depths = (0, 300) if quick else (0, 10_000, 100_000)
+    segs = segmenters(quick=True)  # codebook and the default int8 lite model
+    with tempfile.TemporaryDirectory(prefix="thermoseg-bench-scale-") as tmp:
+        folder = Path(tmp)
+        resolution = _resolution_rows(folder, segs, repeats, frames, subjects)
+        default = segs["tflite lite int8"]
+        outbox = _outbox_rows(folder, default, depths, repeats, frames)
+    return {
+        "runs": repeats,
+        "frames_per_run": frames,
+        "resolution": resolution,
+        "outbox_segmenter": "tflite lite int8",
+        "outbox": outbox,
+    }
+
+
+def print_result(result: dict[str, Any]) -> None:
+    print_table(
+        f"Scaling with input resolution (median of {result['runs']} runs × "
+        f"{result['frames_per_run']} frames)",
+        ["segmenter @ input", "frames/s", "frame p50 ms", "p99 ms", "preproc p50", "analyse p50",
+         "peak RSS MB"],
+        [
+            [k, r["fps"], r["total_p50_ms"], r["total_p99_ms"], r["preprocess_p50_ms"],
+             r["analyse_p50_ms"], r["peak_rss_mb"]]
+            for k, r in result["resolution"].items()
+        ],
+    )  # fmt: skip
+    print_table(
+        f"Scaling with outbox depth (broker down, then up; {result['outbox_segmenter']})",
+        ["queued alerts", "runs", "frame p50 ms (down)", "p99 ms (down)", "RSS MB (down)",
+         "peak RSS MB", "drain s", "drained/s", "frames while draining", "p99 ms (whole run)"],
+        [
+            [depth, r["runs"], r["offline_total_p50_ms"], r["offline_total_p99_ms"],
+             r["offline_rss_mb"], r["peak_rss_mb"], r["drain_s"], r["drain_per_s"],
+             r["frames_during_drain"], r["run_total_p99_ms"]]
+            for depth, r in result["outbox"].items()
+        ],
+    )  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 run, small outbox depths")
+    parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    result = run(args.quick)
+    print_result(result)
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

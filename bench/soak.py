@@ -1,0 +1,283 @@
+"""Soak: the daemon at 10× the camera's rate while the broker goes down and up; nothing is lost.
+
+A real ``thermoseg-edge run`` process reads the synthetic camera at 87 frames/s (10× the
+Lepton) through a script of short abnormal and normal segments, so alerts open, update and end
+every few frames, and publishes to a local mosquitto (persistence on) that this script stops
+for ``--down`` seconds every ``--every`` seconds. A QoS 1 subscriber with a persistent session
+collects what arrives, including what the broker queued for it while it was away. At the end the
+broker is up, the daemon gets SIGTERM (it drains and flushes its outbox) and we wait for the
+subscriber to catch up. Reported:
+
+* alerts raised: the daemon's own ``alert <event> <id>`` log lines (each one stored in the
+  outbox), checked against the totals of its final ``stopped:`` line;
+* received (deduplicated by ``(alert_id, event, frame_sequence)``: subscribers deduplicate by
+  ``(alert_id, event)``, but an alert's several updates differ by frame), duplicates (QoS 1
+  re-deliveries), losses
+  (raised but never received: must be 0), and anything received that was never raised;
+* the daemon's RSS near the start and at the end, frame queue drops, outbox depth and drops.
+
+Exit status 1 when anything was lost (or the run proves nothing: no alert raised, daemon
+failed). Loopback only, bounded by ``--minutes``.
+
+    python -m bench.soak --minutes 10
+    python -m bench.soak --minutes 1 --json soak.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.common import LEPTON_HZ, daemon_config, median, proc_status_mb, write_config
+from edge.broker import LocalBroker
+from edge.mqtt import MqttConfig, Subscriber
+
+__all__ = ["main", "soak"]
+
+log = logging.getLogger(__name__)
+
+DEVICE = "soak"
+ALERT_LINE = re.compile(
+    r"edge\.pipeline: alert (new|update|end) ([0-9a-f]{32}) grade=\S+ frame=(\d+)"
+)
+STOPPED_LINE = re.compile(r"stopped: (\d+) frames \((\d+) bad, (\d+) dropped\), alerts (\{.*\}), outbox depth (\d+)")  # fmt: skip
+SCRIPT = [
+    {"stage": "normal", "frames": 6},
+    {"stage": "advanced", "frames": 10},
+    {"stage": "normal", "frames": 6},
+    {"stage": "middle", "frames": 10},
+]
+
+
+Key = tuple[str, str, str]  # (alert_id, event, frame_sequence): one event, updates told apart
+
+
+class _Received:
+    """The key of every alert event a subscriber got, in order, duplicates included."""
+
+    def __init__(self) -> None:
+        self.keys: list[Key] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, topic: str, payload: dict[str, Any]) -> None:
+        if topic.endswith("/alert"):
+            with self._lock:
+                self.keys.append(
+                    (
+                        str(payload.get("alert_id")),
+                        str(payload.get("event")),
+                        str(payload.get("frame_sequence")),
+                    )
+                )
+
+    def snapshot(self) -> list[Key]:
+        with self._lock:
+            return list(self.keys)
+
+
+def _config(folder: Path, port: int, fps: float, segmenter: dict[str, Any]) -> Path:
+    source = {"type": "synthetic", "seed": 3, "fps": fps, "loop": True, "script": SCRIPT}
+    data = daemon_config(
+        folder / "state",
+        port,
+        source,
+        segmenter,
+        alerts={"open_after": 2, "close_after": 3, "update_interval_s": 0.5},
+        capture={"queue_size": 2},  # the live-camera policy: drop the oldest, count it
+        mqtt={"reconnect_min_s": 0.2, "reconnect_max_s": 1.0},
+        stats={"interval_s": 5.0, "window": 1000},
+        pipeline={"flush_timeout_s": 20.0, "drain_timeout_s": 10.0},
+    )
+    data["device_id"] = DEVICE
+    return write_config(folder / "soak.toml", data)
+
+
+def _outages(seconds: float, every: float, down: float) -> list[tuple[float, float]]:
+    """(start, end) of each outage: the last ``down`` s of every ``every`` s, none in the last 5 s."""
+    out, k = [], 1
+    while k * every <= seconds - 5.0:
+        out.append((k * every - down, k * every))
+        k += 1
+    return out
+
+
+def _raised(log_text: str) -> tuple[list[Key], dict[str, Any]]:
+    keys = [(m.group(2), m.group(1), m.group(3)) for m in ALERT_LINE.finditer(log_text)]
+    final: dict[str, Any] = {}
+    m = STOPPED_LINE.search(log_text)
+    if m:
+        final = {
+            "frames": int(m.group(1)),
+            "frames_bad": int(m.group(2)),
+            "queue_drops": int(m.group(3)),
+            "alerts_by_event": json.loads(m.group(4).replace("'", '"')),
+            "outbox_depth": int(m.group(5)),
+        }
+    return keys, final
+
+
+def soak(
+    minutes: float,
+    *,
+    fps: float = 10 * LEPTON_HZ,
+    every: float = 20.0,
+    down: float = 5.0,
+    segmenter: dict[str, Any] | None = None,
+    workdir: Path | None = None,
+) -> dict[str, Any]:
+    """Run the soak; the report as a dict (``losses`` must be 0)."""
+    seconds = minutes * 60.0
+    seg = segmenter or {"type": "codebook"}
+    with tempfile.TemporaryDirectory(prefix="thermoseg-soak-") as tmp:
+        folder = Path(workdir or tmp)
+        broker = LocalBroker(workdir=folder / "broker", persistence=True)
+        broker.start()
+        received = _Received()
+        sub = Subscriber(
+            MqttConfig(host=broker.host, port=broker.port),
+            f"thermoseg/{DEVICE}/alert",
+            client_id=f"soak-sub-{id(received):x}",
+            persistent=True,
+            on_message=received,
+        )
+        sub.start()
+        try:
+            if not sub.wait_subscribed(10):
+                raise RuntimeError(f"soak subscriber could not subscribe: {sub.last_error}")
+            config = _config(folder, broker.port, fps, seg)
+            return _drive(folder, config, broker, sub, received, seconds, every, down, fps)
+        finally:
+            sub.stop()
+            broker.cleanup()
+
+
+def _drive(
+    folder: Path,
+    config: Path,
+    broker: LocalBroker,
+    sub: Subscriber,
+    received: _Received,
+    seconds: float,
+    every: float,
+    down: float,
+    fps: float,
+) -> dict[str, Any]:
+    log_path = folder / "daemon.log"
+    outages = _outages(seconds, every, down)
+    rss: list[tuple[float, float]] = []
+    cmd = [sys.executable, "-m", "edge.cli", "-v", "run", "--config", str(config)]
+    with log_path.open("w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        started = time.monotonic()
+        try:
+            pending = list(outages)
+            while (now := time.monotonic() - started) < seconds and proc.poll() is None:
+                if pending and now >= pending[0][0] and broker.is_running():
+                    broker.stop()
+                if pending and now >= pending[0][1] and not broker.is_running():
+                    broker.start()
+                    pending.pop(0)
+                rss.append((now, proc_status_mb(proc.pid).get("VmRSS", float("nan"))))
+                time.sleep(0.5)
+            broker.start()  # the end: the broker is up for the final flush
+            time.sleep(2.0)
+            hwm = proc_status_mb(proc.pid).get("VmHWM", float("nan"))
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    text = log_path.read_text(errors="replace")
+    raised, final = _raised(text)
+    want = set(raised)
+    deadline = time.monotonic() + 30.0
+    while not want <= set(received.snapshot()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    got = received.snapshot()
+    unique = set(got)
+    start_rss = [r for t, r in rss if 5.0 <= t <= 15.0] or [r for _, r in rss[:5]]
+    end_rss = [r for _, r in rss[-10:]]
+    rss_start, rss_end = round(median(start_rss), 1), round(median(end_rss), 1)
+    report: dict[str, Any] = {
+        "minutes": round(seconds / 60.0, 2),
+        "fps_requested": fps,
+        "outages": len(outages),
+        "outage_s": down,
+        "daemon_exit_code": code,
+        "frames": final.get("frames"),
+        "fps_achieved": round(final["frames"] / seconds, 1) if final else None,
+        "queue_drops": final.get("queue_drops"),
+        "frames_bad": final.get("frames_bad"),
+        "outbox_depth_end": final.get("outbox_depth"),
+        "outbox_drop_warnings": len(re.findall(r"outbox \S+ full", text)),
+        "alerts_raised": len(raised),
+        "alerts_raised_unique": len(want),
+        "alerts_by_event_log": final.get("alerts_by_event"),
+        "alerts_received": len(got),
+        "alerts_received_unique": len(unique),
+        "duplicates": len(got) - len(unique),
+        "losses": len(want - unique),
+        "unexpected": len(unique - want),
+        "rss_start_mb": rss_start,
+        "rss_end_mb": rss_end,
+        "rss_growth_mb": round(rss_end - rss_start, 1),
+        "rss_peak_mb": round(hwm, 1),
+        "log": str(log_path),
+    }
+    counted = sum((final.get("alerts_by_event") or {}).values())
+    report["log_totals_match"] = bool(final) and counted == len(raised)
+    return report
+
+
+def _failed(report: dict[str, Any]) -> list[str]:
+    why = []
+    if report["losses"]:
+        why.append(f"{report['losses']} alert event(s) raised but never received")
+    if report["daemon_exit_code"] != 0:
+        why.append(f"the daemon exited {report['daemon_exit_code']} (see {report['log']})")
+    if not report["alerts_raised"]:
+        why.append("no alert was raised, so the soak proves nothing")
+    if not report["log_totals_match"]:
+        why.append("the alert log lines do not add up to the daemon's final totals")
+    return why
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=10.0, help="how long (default 10)")
+    parser.add_argument("--fps", type=float, default=10 * LEPTON_HZ, help="camera frames/s")
+    parser.add_argument("--every", type=float, default=20.0, help="an outage every N seconds")
+    parser.add_argument("--down", type=float, default=5.0, help="each outage lasts N seconds")
+    parser.add_argument("--model", type=Path, default=None, help="a .tflite (default: codebook)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the report here")
+    args = parser.parse_args(argv)
+    if not 0 < args.minutes <= 24 * 60:
+        parser.error("--minutes must be in (0, 1440]")
+    if not 0 < args.down < args.every:
+        parser.error("--down must be positive and shorter than --every")
+    seg = {"type": "tflite", "model": str(args.model)} if args.model else {"type": "codebook"}
+    report = soak(args.minutes, fps=args.fps, every=args.every, down=args.down, segmenter=seg)
+    for key, value in report.items():
+        print(f"{key:>24}: {value}")
+    if args.json is not None:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    why = _failed(report)
+    for reason in why:
+        print(f"SOAK FAILED: {reason}", file=sys.stderr)
+    return 1 if why else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
