@@ -134,7 +134,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     result: dict[str, Any] = {"cpu_count": os.cpu_count(), "models": {}}
     for name, base_filters in models.items():
         paths = _convert(name, base_filters)
-        runs = _runs_for(paths["float32"], image, 3.0 if quick else 20.0, 10, 50 if quick else 500)
+        runs = _runs_for(paths["float32"], image, 3.0 if quick else 8.0, 10, 50 if quick else 300)
         source = _keras_source(name, base_filters)
         result["models"][name] = {
             "source": "trained runs/lite" if source == LITE_RUN else "untrained",
