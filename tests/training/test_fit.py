@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -55,26 +56,32 @@ def test_saved_model_reloads_and_predicts_the_same(trained: dict) -> None:
     )
 
 
-def test_cli_fit_on_synthetic_frames_writes_every_artefact(tmp_path: Path) -> None:
-    out = tmp_path / "run"
-    argv = [
-        "fit",
-        "--preset",
-        "lite",
-        "--synthetic",
-        "8",
-        "--epochs",
-        "1",
-        "--steps-per-epoch",
-        "2",
-        "--base-filters",
-        "2",
-        "--batch-size",
-        "2",
-        "--out",
-        str(out),
-    ]
-    assert main(argv) == 0
+FIT_ARGV = [
+    "fit",
+    "--preset",
+    "lite",
+    "--synthetic",
+    "8",
+    "--epochs",
+    "1",
+    "--steps-per-epoch",
+    "2",
+    "--base-filters",
+    "2",
+    "--batch-size",
+    "2",
+]
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run folder written by ``thermoseg-train fit`` on 8 generated frames."""
+    out = tmp_path_factory.mktemp("cli") / "run"
+    assert main([*FIT_ARGV, "--out", str(out)]) == 0
+    return out
+
+
+def test_cli_fit_on_synthetic_frames_writes_every_artefact(cli_run: Path) -> None:
     for name in (
         "model.keras",
         "best.keras",
@@ -84,18 +91,27 @@ def test_cli_fit_on_synthetic_frames_writes_every_artefact(tmp_path: Path) -> No
         "curves.png",
         "state.json",
     ):
-        assert (out / name).is_file(), name
-    config = json.loads((out / "config.json").read_text())
+        assert (cli_run / name).is_file(), name
+    config = json.loads((cli_run / "config.json").read_text())
     assert config["fit"]["seed"] == 0 and config["preset"]["name"] == "lite"
     assert len(config["data"]["sha256"]) == 64 and config["versions"]["tensorflow"]
     assert config["preprocess"]["size"] == 128
-    with (out / "history.csv").open() as fh:
+    with (cli_run / "history.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 1 and {"loss", "dice", "val_loss", "val_dice"} <= set(rows[0])
-    # --resume picks the run up at its last epoch and appends to the history.
-    assert main([*argv[:6], "2", *argv[7:], "--resume"]) == 0
-    with (out / "history.csv").open() as fh:
+
+
+def test_cli_resume_continues_at_the_last_epoch_and_appends_history(
+    cli_run: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "resumed"
+    shutil.copytree(cli_run, run)
+    argv = [*FIT_ARGV, "--out", str(run), "--resume"]
+    argv[argv.index("--epochs") + 1] = "2"
+    assert main(argv) == 0
+    with (run / "history.csv").open() as fh:
         assert [r["epoch"] for r in csv.DictReader(fh)] == ["0", "1"]
+    assert json.loads((run / "state.json").read_text())["epoch"] == 2
 
 
 def test_cli_rejects_a_folder_that_is_not_a_dataset(
@@ -115,40 +131,21 @@ def test_help_does_not_import_tensorflow() -> None:
     assert result.stdout.strip().endswith("False")
 
 
-def test_cli_evaluate_writes_one_table_json_and_figure_for_every_method(tmp_path: Path) -> None:
-    run = tmp_path / "run"
-    fit_argv = [
-        "fit",
-        "--synthetic",
-        "6",
-        "--epochs",
-        "1",
-        "--steps-per-epoch",
-        "1",
-        "--base-filters",
-        "2",
-        "--batch-size",
-        "2",
-        "--out",
-        str(run),
-    ]
-    assert main(fit_argv) == 0
+def test_cli_evaluate_writes_one_table_json_and_figure_for_every_method(
+    cli_run: Path, tmp_path: Path
+) -> None:
     write_dataset(tmp_path / "holdout", 5, 99)
     out = tmp_path / "assessment.md"
-    assert (
-        main(
-            [
-                "evaluate",
-                str(run),
-                "--codebook",
-                "--data",
-                str(tmp_path / "holdout"),
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    argv = [
+        "evaluate",
+        str(cli_run),
+        "--codebook",
+        "--data",
+        str(tmp_path / "holdout"),
+        "--out",
+        str(out),
+    ]
+    assert main(argv) == 0
     table = out.read_text()
     assert "| codebook |" in table and "| lite (run) |" in table
     report = json.loads(out.with_suffix(".json").read_text())
