@@ -25,20 +25,29 @@ import tomllib
 from edge import DISCLAIMER
 from edge.errors import ConfigError, ThermosegError
 
-__all__ = ["DEMO_CONFIG", "default_segmenter", "main", "run_demo"]
+__all__ = ["DEMO_CONFIG", "default_segmenter", "main", "run_demo", "shipped_model"]
 
 log = logging.getLogger("edge.demo")
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = ROOT / "firmware_config" / "demo.toml"
-DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "lite-int8.tflite"
+
+
+def shipped_model() -> Path | None:
+    """The package's default TFLite model, or None when this installation lacks it."""
+    from edge.segmenters.tflite import default_model_path
+
+    try:
+        return default_model_path()
+    except ThermosegError:
+        return None
 
 
 def default_segmenter(choice: str = "auto") -> dict[str, Any]:
-    """The segmenter section: ``auto`` is the shipped int8 TFLite model when it exists, else the
-    codebook; ``tflite`` or ``codebook`` force one."""
-    if choice == "tflite" or (choice == "auto" and DEFAULT_MODEL.is_file()):
-        return {"type": "tflite", "model": str(DEFAULT_MODEL), "num_threads": 2}
+    """The segmenter section: ``auto`` is the shipped default TFLite model when this installation
+    has it, else the codebook; ``tflite`` or ``codebook`` force one."""
+    if choice == "tflite" or (choice == "auto" and shipped_model() is not None):
+        return {"type": "tflite", "num_threads": 2}  # model unset: the shipped default
     return {"type": "codebook"}
 
 
@@ -84,16 +93,11 @@ def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG, segmenter: str =
         seg = cfg.segmenter
         print(f"broker: mosquitto on {broker.host}:{broker.port} (started for this demo)")
         print(f"camera: synthetic phantoms at {getattr(cfg.source, 'fps', '?')} fps")
-        print(
-            f"segmenter: {seg.type}"
-            + (
-                f" ({DEFAULT_MODEL.name})"
-                if seg.type == "tflite"
-                else " (no int8 model shipped)"
-                if segmenter == "auto"
-                else ""
-            )
-        )
+        model = shipped_model()
+        if seg.type == "tflite":
+            print(f"segmenter: tflite ({model.name if model else 'missing model'})")
+        else:
+            print("segmenter: codebook" + (" (no model shipped)" if segmenter == "auto" else ""))
         alert_topic = topic(cfg.mqtt.topic_prefix, cfg.device_id, "alert")
         sub = Subscriber(cfg.mqtt, alert_topic, on_message=on_message)
         sub.start()
@@ -140,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--segmenter",
         choices=("auto", "tflite", "codebook"),
         default="auto",
-        help="auto: the shipped int8 model when present, else the codebook",
+        help="auto: the shipped default TFLite model when present, else the codebook",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="show the daemon's log")
     args = parser.parse_args(argv)

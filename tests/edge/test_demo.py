@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from edge import DISCLAIMER
-from edge.demo import DEFAULT_MODEL
+from edge.demo import shipped_model
 
 
 def test_demo_shows_alerts_arriving_and_a_summary_then_exits_0() -> None:
@@ -28,7 +28,7 @@ def test_demo_shows_alerts_arriving_and_a_summary_then_exits_0() -> None:
     assert "segmenter: codebook" in out
 
 
-def test_demo_by_default_runs_the_shipped_int8_model_when_present_and_exits_0() -> None:
+def test_demo_by_default_runs_the_shipped_model_when_present_and_exits_0() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "edge.demo", "--seconds", "4"],
         capture_output=True,
@@ -36,6 +36,7 @@ def test_demo_by_default_runs_the_shipped_int8_model_when_present_and_exits_0() 
         timeout=110,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    expected = "tflite (lite-int8.tflite)" if DEFAULT_MODEL.is_file() else "codebook (no int8"
+    model = shipped_model()
+    expected = f"tflite ({model.name})" if model else "codebook (no model shipped)"
     assert f"segmenter: {expected}" in proc.stdout
     assert "-> all received" in proc.stdout
