@@ -26,7 +26,7 @@ def _outbox_rate(folder: Path, n: int) -> tuple[float, float]:
     payload = b"x" * 900  # about the size of an alert with two regions
     with Outbox(folder / "bench-outbox.sqlite", OutboxConfig()) as box:
         t0 = time.perf_counter()
-        ids = [box.put("thermoseg/bench/alert", payload) for _ in range(n)]
+        ids = [box.put("thermoseg/bench/alerts", payload) for _ in range(n)]
         t1 = time.perf_counter()
         for i in ids:
             box.ack(i)

@@ -96,7 +96,7 @@ def _collect(sub: Subscriber) -> set[tuple[str, str]]:
     keys: set[tuple[str, str]] = set()
     while not sub.messages.empty():
         topic, payload = sub.messages.get_nowait()
-        if topic.endswith("/alert"):
+        if topic.endswith("/alerts"):
             keys.add((str(payload.get("alert_id")), str(payload.get("event"))))
     return keys
 
@@ -114,7 +114,7 @@ def _one_run(
         stats={"window": frames + 10},
     )
     config = write_config(folder / "device.toml", data)
-    sub = Subscriber(MqttConfig(host=broker.host, port=broker.port), "thermoseg/bench/alert")
+    sub = Subscriber(MqttConfig(host=broker.host, port=broker.port), "thermoseg/bench/alerts")
     sub.start()
     sub.wait_subscribed(10)
     try:

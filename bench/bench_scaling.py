@@ -66,7 +66,7 @@ def filled_outbox(depth: int) -> Path:
     with Outbox(partial, OutboxConfig(max_messages=max(depth, 1))) as box:
         for i in range(depth):
             payload = alert_payload(i, device="bench")
-            box.put("thermoseg/bench/alert", json.dumps(payload).encode(), qos=1)
+            box.put("thermoseg/bench/alerts", json.dumps(payload).encode(), qos=1)
     partial.rename(path)  # closed: the WAL is checkpointed into the main file
     return path
 

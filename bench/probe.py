@@ -60,7 +60,7 @@ class TimedOutbox(Outbox):
     def put(self, topic: str, payload: bytes, qos: int = 1) -> int:
         start = time.time()
         msg_id = super().put(topic, payload, qos)
-        if msg_id and topic.endswith("/alert"):
+        if msg_id and topic.endswith("/alerts"):
             stamp = json.loads(payload)["timestamp"]
             self.captured_at[msg_id] = datetime.fromisoformat(stamp).timestamp()
             self.put_at[msg_id] = start

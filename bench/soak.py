@@ -71,7 +71,7 @@ class _Received:
         self._lock = threading.Lock()
 
     def __call__(self, topic: str, payload: dict[str, Any]) -> None:
-        if topic.endswith("/alert"):
+        if topic.endswith("/alerts"):
             with self._lock:
                 self.keys.append(
                     (
@@ -146,7 +146,7 @@ def soak(
         received = _Received()
         sub = Subscriber(
             MqttConfig(host=broker.host, port=broker.port),
-            f"thermoseg/{DEVICE}/alert",
+            f"thermoseg/{DEVICE}/alerts",
             client_id=f"soak-sub-{id(received):x}",
             persistent=True,
             on_message=received,

@@ -98,7 +98,7 @@ def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG, segmenter: str =
             print(f"segmenter: tflite ({model.name if model else 'missing model'})")
         else:
             print("segmenter: codebook" + (" (no model shipped)" if segmenter == "auto" else ""))
-        alert_topic = topic(cfg.mqtt.topic_prefix, cfg.device_id, "alert")
+        alert_topic = topic(cfg.mqtt.topic_prefix, cfg.device_id, "alerts")
         sub = Subscriber(cfg.mqtt, alert_topic, on_message=on_message)
         sub.start()
         if not sub.wait_subscribed(10):

@@ -38,7 +38,7 @@ def discovery_messages(device_id: str, prefix: str) -> list[tuple[str, dict[str,
         "payload_available": "online",
         "payload_not_available": "offline",
     }
-    alert_topic = topic(prefix, device_id, "alert")
+    alert_topic = topic(prefix, device_id, "alerts")
     entities: list[tuple[str, str, dict[str, Any]]] = [
         (
             "binary_sensor",

@@ -117,7 +117,7 @@ class MqttPublisher:
         # Resolve secrets and TLS files now so a misconfiguration fails at start-up, clearly.
         _new_client(cfg, self.client_id, clean_session=True)
         self._status_topic = topic(cfg.topic_prefix, device_id, "status")
-        self._alert_topic = topic(cfg.topic_prefix, device_id, "alert")
+        self._alert_topic = topic(cfg.topic_prefix, device_id, "alerts")
         self._stats_topic = topic(cfg.topic_prefix, device_id, "stats")
         self._lock = threading.Lock()
         self._stop_evt = threading.Event()

@@ -40,7 +40,7 @@ def credential_path(name: str, key_path: str) -> Path:
 
 
 def topic(prefix: str, device_id: str, leaf: str) -> str:
-    """``<prefix>/<device_id>/<leaf>``, e.g. ``thermoseg/pi-01/alert``."""
+    """``<prefix>/<device_id>/<leaf>``, e.g. ``thermoseg/pi-01/alerts``."""
     return f"{prefix.strip('/')}/{device_id}/{leaf}"
 
 

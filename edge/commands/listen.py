@@ -211,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise ConfigError(f"listen options: {exc}") from exc
-    pattern = topic(cfg.topic_prefix, args.device, "alert")
+    pattern = topic(cfg.topic_prefix, args.device, "alerts")
     sink: AlertSink = (
         SqliteSink(args.sqlite) if args.sqlite else CsvSink(args.csv) if args.csv else PrintSink()
     )

@@ -55,7 +55,7 @@ def collect(
     sub: Subscriber,
     want: int,
     timeout: float,
-    leaf: str = "/alert",
+    leaf: str = "/alerts",
     seen: set[tuple[Any, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Messages on topics ending with ``leaf`` until ``want`` distinct (alert_id, event) arrived.

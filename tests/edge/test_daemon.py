@@ -115,7 +115,7 @@ def test_synthetic_daemon_publishes_valid_alerts_to_a_real_broker(
 ) -> None:
     code, out = _finish(_daemon(_config(tmp_path, broker.port, script=ABNORMAL_SCRIPT)))
     assert code == 0, out
-    alerts = _drain(subscriber, "alert", until=lambda m: any(a["event"] == "end" for a in m))
+    alerts = _drain(subscriber, "alerts", until=lambda m: any(a["event"] == "end" for a in m))
     events = [a["event"] for a in alerts]
     assert events[0] == "new" and events[-1] == "end", events
     assert len({a["alert_id"] for a in alerts}) == 1
@@ -157,14 +157,14 @@ def test_alerts_queued_while_the_broker_is_down_survive_sigkill_and_are_sent_aft
     queued = [(p["alert_id"], p["event"]) for p in (json.loads(r[1]) for r in rows)]
 
     broker.start()
-    sub = Subscriber(MqttConfig(host=broker.host, port=broker.port), f"thermoseg/{DEVICE}/alert")
+    sub = Subscriber(MqttConfig(host=broker.host, port=broker.port), f"thermoseg/{DEVICE}/alerts")
     sub.start()
     try:
         assert sub.wait_subscribed(10)
         # The restarted daemon sees only normal subjects: whatever arrives came from the outbox.
         code, out = _finish(_daemon(_config(tmp_path, broker.port, script=NORMAL_SCRIPT)))
         assert code == 0, out
-        got = _drain(sub, "alert", until=lambda m: len(m) >= len(queued))
+        got = _drain(sub, "alerts", until=lambda m: len(m) >= len(queued))
     finally:
         sub.stop()
     assert [(a["alert_id"], a["event"]) for a in got][: len(queued)] == queued

@@ -128,7 +128,7 @@ def test_a_publisher_killed_with_sigkill_resends_its_outbox_when_restarted(
         first.wait(10)
 
     broker.start()
-    sub = Subscriber(_cfg(broker), topic("thermoseg", "pi-proc", "alert"))
+    sub = Subscriber(_cfg(broker), topic("thermoseg", "pi-proc", "alerts"))
     sub.start()
     assert sub.wait_subscribed(10)
     second = start_publisher_process(tmp_path, broker.port, box, 0, "drain")
@@ -252,7 +252,7 @@ def test_home_assistant_discovery_configs_are_retained_when_enabled(
         late.stop()
     by_id = {c["unique_id"]: c for c in configs}
     abnormal = by_id[f"thermoseg_{DEVICE}_abnormal"]
-    assert abnormal["state_topic"] == f"thermoseg/{DEVICE}/alert"
+    assert abnormal["state_topic"] == f"thermoseg/{DEVICE}/alerts"
     assert "diagnose" in abnormal["disclaimer"]
 
 
@@ -291,5 +291,5 @@ def test_config_rejects_wildcard_prefixes_and_two_password_sources() -> None:
         MqttConfig(topic_prefix="thermo/#")
     with pytest.raises(ValueError, match="only one"):
         MqttConfig(username="u", password="p", password_env="X")  # type: ignore[arg-type]
-    assert topic("thermoseg", "pi-01", "alert") == "thermoseg/pi-01/alert"
+    assert topic("thermoseg", "pi-01", "alerts") == "thermoseg/pi-01/alerts"
     assert json.loads(json.dumps(MqttConfig().model_dump(mode="json")))["client_id"] is None

@@ -121,7 +121,7 @@ def test_tls_broker_accepts_the_device_with_its_certificate_and_password(
     tls_broker: LocalBroker, pki: Pki, outbox: Outbox
 ) -> None:
     cfg = _cfg(tls_broker, pki)
-    sub = Subscriber(cfg, f"thermoseg/{DEVICE}/alert", client_id="tls-dashboard")
+    sub = Subscriber(cfg, f"thermoseg/{DEVICE}/alerts", client_id="tls-dashboard")
     sub.start()
     assert sub.wait_subscribed(10), sub.last_error
     pub = MqttPublisher(cfg, DEVICE, outbox)
