@@ -186,7 +186,14 @@ def fit(cfg: FitConfig) -> dict[str, Any]:
         "versions": _versions(),
         "command": sys.argv,
     }
-    (out / "config.json").write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
+    config_path = out / "config.json"
+    if state and config_path.is_file():
+        # A resumed run keeps the config that started it and records each resume after it.
+        first = json.loads(config_path.read_text(encoding="utf-8"))
+        resume = {"from_epoch": initial_epoch, "preset": config["preset"], "command": sys.argv}
+        first.setdefault("resumes", []).append(resume)
+        config = first
+    config_path.write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
 
     train_ds = make_dataset(
         train_pairs,
