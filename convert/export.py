@@ -25,8 +25,10 @@ from pydantic import ValidationError
 
 import edge
 from convert._tf import import_keras, import_tensorflow
+from convert.equalize import equalize_for_int8
 from convert.tflite import (
-    CONVERSION_METHOD,
+    INT8_CLIP_QUANTILE,
+    conversion_method,
     convert_saved_model,
     export_saved_model,
     palette_ramp,
@@ -105,10 +107,13 @@ def export_tflite(
     calib_limit: int = 100,
     preprocess: PreprocessConfig | None = None,
     name: str | None = None,
+    clip_quantile: float | None = INT8_CLIP_QUANTILE,
 ) -> list[Path]:
     """Convert ``keras_path`` and write ``<out_dir>/<name>-<quant>.tflite`` and ``.json``.
 
-    One file pair per entry of ``quants`` (the SavedModel is exported once for all).
+    One file pair per entry of ``quants`` (the SavedModel is exported once for all float and
+    dynamic modes; ``int8`` converts the :func:`~convert.equalize.equalize_for_int8` rewrite at
+    ``clip_quantile``, or the model as it is when ``clip_quantile`` is None).
     ``name`` defaults to the run folder's name (``runs/lite/model.keras`` → ``lite``);
     ``preprocess`` defaults to the run's ``config.json``, else :class:`PreprocessConfig()`.
     Returns the ``.tflite`` paths.
@@ -132,10 +137,17 @@ def export_tflite(
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     with tempfile.TemporaryDirectory(prefix="thermoseg-convert-") as tmp:
-        saved_model = export_saved_model(model, Path(tmp))
+        saved_model = export_saved_model(model, Path(tmp) / "float")
+        if images is not None and clip_quantile is not None:
+            rewritten = equalize_for_int8(model, images, clip_quantile=clip_quantile)
+            int8_saved_model = export_saved_model(rewritten, Path(tmp) / "int8")
+        else:
+            int8_saved_model = saved_model
         for quant in quants:
             flatbuffer = convert_saved_model(
-                saved_model, quant, images if quant == "int8" else None
+                int8_saved_model if quant == "int8" else saved_model,
+                quant,
+                images if quant == "int8" else None,
             )
             interpreter = make_interpreter(flatbuffer, 1, source=f"{keras_path} ({quant})")
             (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
@@ -154,7 +166,7 @@ def export_tflite(
                 training=training,
                 metrics=metrics,
                 converter=ConverterInfo(
-                    method=CONVERSION_METHOD,
+                    method=conversion_method(quant, clip_quantile),
                     tensorflow=tf.__version__,
                     keras=keras.__version__,
                     thermoseg=edge.__version__,
