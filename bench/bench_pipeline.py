@@ -16,7 +16,7 @@ Per segmenter (default thread settings: 2 LiteRT threads, 1 OpenCV thread):
 
 Each figure is the median of ``repeats`` runs, the segmenters interleaved run by run.
 
-    python -m bench.bench_pipeline            # 3 runs × 300 frames per segmenter
+    python -m bench.bench_pipeline            # 3 runs × 200 frames per segmenter
     python -m bench.bench_pipeline --quick    # 1 run × 40 frames, codebook and int8
 """
 
@@ -145,7 +145,7 @@ def _one_run(
 
 def run(quick: bool = False) -> dict[str, Any]:
     """Time every segmenter end to end; medians over the runs."""
-    repeats, frames, subjects = (1, 40, 6) if quick else (3, 300, 12)
+    repeats, frames, subjects = (1, 40, 6) if quick else (3, 200, 12)
     segs = segmenters(quick)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in segs}
     with tempfile.TemporaryDirectory(prefix="thermoseg-bench-e2e-") as tmp:

@@ -6,8 +6,8 @@
 * **Outbox depth**: 0, 10k and 100k alerts already queued (the broker is down), put there with
   :meth:`edge.outbox.Outbox.put` itself (a template per depth is filled once and cached in
   ``bench/.cache``, keyed by ``edge/outbox.py``'s content, then copied). The daemon runs with
-  the broker down for some frames (per-frame latency, RSS), then the broker starts: drain time
-  until the outbox is empty, and the frames processed meanwhile.
+  the broker down for 40 frames at the camera's rate (replay at 8.7 Hz: per-frame latency, RSS),
+  then the broker starts: drain time until the outbox is empty, frames processed meanwhile.
 
 The daemon runs in a child (:mod:`bench.probe`); figures are medians of ``repeats`` runs.
 
@@ -29,6 +29,7 @@ from typing import Any
 
 from bench.bench_pipeline import capture_section, segmenters
 from bench.common import (
+    LEPTON_HZ,
     ROOT,
     daemon_config,
     median,
@@ -79,8 +80,9 @@ def _point(
     port: int,
     frames: int,
     backlog: Path | None = None,
+    fps: float = 0.0,
 ) -> dict[str, Any]:
-    source = {"type": "replay", "files": [str(f) for f in files], "fps": 0.0, "loop": True}
+    source = {"type": "replay", "files": [str(f) for f in files], "fps": fps, "loop": True}
     data = daemon_config(
         folder / "state", port, source, seg, capture=capture_section(), stats={"window": 100_000}
     )
@@ -130,7 +132,9 @@ def _outbox_rows(
         samples = []
         for repeat in range(n):
             where = folder / f"outbox-{depth}-{repeat}"
-            r = _point(where, files, seg, port=free_port(), frames=frames, backlog=backlog)
+            r = _point(
+                where, files, seg, port=free_port(), frames=frames, backlog=backlog, fps=LEPTON_HZ
+            )
             offline = r["offline"]
             samples.append(
                 {
@@ -155,19 +159,21 @@ def _outbox_rows(
 
 def run(quick: bool = False) -> dict[str, Any]:
     """Latency/RSS against resolution and outbox depth; medians over the runs."""
-    repeats, frames, subjects = (1, 30, 4) if quick else (3, 200, 8)
+    repeats, frames, subjects = (1, 30, 4) if quick else (3, 150, 8)
     depths = (0, 300) if quick else (0, 10_000, 100_000)
     segs = segmenters(quick=True)  # codebook and the default int8 lite model
     with tempfile.TemporaryDirectory(prefix="thermoseg-bench-scale-") as tmp:
         folder = Path(tmp)
         resolution = _resolution_rows(folder, segs, repeats, frames, subjects)
         default = segs["tflite lite int8"]
-        outbox = _outbox_rows(folder, default, depths, repeats, frames)
+        offline = 10 if quick else 40
+        outbox = _outbox_rows(folder, default, depths, repeats, offline)
     return {
         "runs": repeats,
         "frames_per_run": frames,
         "resolution": resolution,
         "outbox_segmenter": "tflite lite int8",
+        "outbox_offline_frames": offline,
         "outbox": outbox,
     }
 
@@ -185,7 +191,9 @@ def print_result(result: dict[str, Any]) -> None:
         ],
     )  # fmt: skip
     print_table(
-        f"Scaling with outbox depth (broker down, then up; {result['outbox_segmenter']})",
+        f"Scaling with outbox depth (replay at 8.7 Hz, broker down for "
+        f"{result['outbox_offline_frames']} frames, then up; "
+        f"{result['outbox_segmenter']})",
         ["queued alerts", "runs", "frame p50 ms (down)", "p99 ms (down)", "RSS MB (down)",
          "peak RSS MB", "drain s", "drained/s", "frames while draining", "p99 ms (whole run)"],
         [

@@ -52,6 +52,7 @@ ALERT_LINE = re.compile(
     r"edge\.pipeline: alert (new|update|end) ([0-9a-f]{32}) grade=\S+ frame=(\d+)"
 )
 STOPPED_LINE = re.compile(r"stopped: (\d+) frames \((\d+) bad, (\d+) dropped\), alerts (\{.*\}), outbox depth (\d+)")  # fmt: skip
+LEFT_LINE = re.compile(r"(\d+) alert\(s\) stay in the outbox")
 SCRIPT = [
     {"stage": "normal", "frames": 6},
     {"stage": "advanced", "frames": 10},
@@ -220,7 +221,8 @@ def _drive(
         "fps_achieved": round(final["frames"] / seconds, 1) if final else None,
         "queue_drops": final.get("queue_drops"),
         "frames_bad": final.get("frames_bad"),
-        "outbox_depth_end": final.get("outbox_depth"),
+        "outbox_depth_before_flush": final.get("outbox_depth"),
+        "outbox_left_after_flush": sum(int(n) for n in LEFT_LINE.findall(text)),
         "outbox_drop_warnings": len(re.findall(r"outbox \S+ full", text)),
         "alerts_raised": len(raised),
         "alerts_raised_unique": len(want),
