@@ -92,12 +92,13 @@ def raw_invoke_fps(model: Path, threads: int, seconds: float) -> float:
     return count / (time.perf_counter() - start)
 
 
-def _collect(sub: Subscriber) -> set[tuple[str, str]]:
-    keys: set[tuple[str, str]] = set()
+def _collect(sub: Subscriber) -> set[tuple[str, str, str]]:
+    """Distinct alert events received: an alert's updates differ by frame_sequence."""
+    keys: set[tuple[str, str, str]] = set()
     while not sub.messages.empty():
-        topic, payload = sub.messages.get_nowait()
+        topic, p = sub.messages.get_nowait()
         if topic.endswith("/alerts"):
-            keys.add((str(payload.get("alert_id")), str(payload.get("event"))))
+            keys.add((str(p.get("alert_id")), str(p.get("event")), str(p.get("frame_sequence"))))
     return keys
 
 

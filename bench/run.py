@@ -14,7 +14,7 @@ Sections (each also runs alone as ``python -m bench.<module>``):
 
     python -m bench.run                     # everything (several minutes)
     python -m bench.run --quick             # smoke sizes (about a minute)
-    python -m bench.run --only pipeline,memory
+    python -m bench.run --only pipeline,memory   # re-measure these, keep the rest
 """
 
 from __future__ import annotations
@@ -234,7 +234,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--only: unknown section(s) {unknown}; expected some of {list(SECTIONS)}")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "seconds": {}}
+    if args.out.is_file() and set(names) != set(SECTIONS):
+        # A partial re-run keeps the other sections of the last run (each section is stamped).
+        previous = json.loads(args.out.read_text(encoding="utf-8"))
+        if previous.get("quick") == args.quick:
+            results = {**previous, "machine": results["machine"]}
+    results.setdefault("measured_at", {})
     for name in names:
+        results["measured_at"][name] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         start = time.monotonic()
         print(f"[bench] {name} ...", file=sys.stderr, flush=True)
         results[name] = SECTIONS[name](args.quick)
