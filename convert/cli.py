@@ -31,7 +31,9 @@ EXIT_PARITY_FAILED = 3
 
 def _tflite(args: argparse.Namespace) -> int:
     from convert.export import export_tflite
+    from convert.tflite import INT8_CLIP_QUANTILE
 
+    clip = None if args.no_int8_rewrite else (args.int8_clip_quantile or INT8_CLIP_QUANTILE)
     paths = export_tflite(
         args.keras_model,
         list(dict.fromkeys(args.quant)),  # keep order, drop repeats
@@ -39,6 +41,7 @@ def _tflite(args: argparse.Namespace) -> int:
         calib=args.calib,
         calib_limit=args.calib_limit,
         name=args.name,
+        clip_quantile=clip,
     )
     for path in paths:
         print(f"wrote {path} and {path.with_suffix('.json').name} ({path.stat().st_size} bytes)")
@@ -88,6 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calib-limit", type=int, default=100, help="at most this many frames")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--name", default=None, help="model name (default: the run folder's name)")
+    p.add_argument(
+        "--int8-clip-quantile",
+        type=float,
+        default=None,
+        help="int8 only: calibration quantile each ReLU range is equalised to (default 0.9999)",
+    )
+    p.add_argument(
+        "--no-int8-rewrite",
+        action="store_true",
+        help="int8 only: convert the model as it is, without range equalisation (for comparison)",
+    )
     p.set_defaults(func=_tflite)
 
     v = sub.add_parser(

@@ -31,6 +31,16 @@ def test_tflite_command_writes_model_and_manifest_per_quant(cli_models: Path) ->
         assert manifest.quant == quant and manifest.preprocess == PREPROCESS
 
 
+def test_int8_manifest_names_the_range_rewrite_and_the_flag_turns_it_off(
+    cli_models: Path, tiny_run: Path, calib_dir: Path, tmp_path: Path
+) -> None:
+    rewritten = read_manifest(cli_models / "tiny-int8.json").converter.method
+    argv = ["tflite", str(tiny_run), "--quant", "int8", "--no-int8-rewrite"]
+    assert main([*argv, "--calib", str(calib_dir), "--out", str(tmp_path)]) == 0
+    plain = read_manifest(tmp_path / "tiny-int8.json").converter.method
+    assert rewritten != plain and "0.9999" in rewritten
+
+
 def test_int8_without_calibration_folder_is_a_user_error(
     tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
