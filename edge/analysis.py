@@ -179,22 +179,23 @@ def find_midline(
         return cx
     cols = np.flatnonzero(profile)
     reach = search_frac * (cols[-1] - cols[0] + 1)
-    # Axis m = s / 2 reflects column x to s - x; score the profile's mismatch with its mirror.
-    best: tuple[float, float, float] | None = None
-    for s in range(
-        max(int(np.floor(2 * (cx - reach))), 0),
-        min(int(np.ceil(2 * (cx + reach))), 2 * (w - 1)) + 1,
-    ):
-        lo, hi = max(0, s - (w - 1)), min(w - 1, s)
-        a = profile[lo : hi + 1]
-        mirrored = profile[s - hi : s - lo + 1][::-1]
-        # Body outside the overlap has no mirror partner: it counts fully as mismatch.
-        outside = total - a.sum()
-        score = (float(np.abs(a - mirrored).sum()) + outside) / total
-        key = (score, abs(s / 2.0 - cx), s / 2.0)
-        if best is None or key < best:
-            best = key
-    return cx if best is None else best[2]
+    first = max(int(np.floor(2 * (cx - reach))), 0)
+    last = min(int(np.ceil(2 * (cx + reach))), 2 * (w - 1))
+    if last < first:
+        return cx
+    # Axis m = s / 2 reflects column x to s - x: score every candidate s at once (one row each)
+    # by the profile's mismatch with its mirror. A column whose mirror falls outside the image
+    # has no partner and counts fully. Profiles are whole numbers, so the sums are exact and the
+    # scores equal a column-by-column loop's.
+    s = np.arange(first, last + 1)
+    mirror = s[:, None] - np.arange(w)[None, :]
+    inside = (mirror >= 0) & (mirror < w)
+    mismatch = np.where(inside, np.abs(profile - profile[np.clip(mirror, 0, w - 1)]), profile)
+    score = mismatch.sum(axis=1) / total
+    axes = s / 2.0
+    # Best score; ties go to the axis nearest the centre of mass, then to the leftmost.
+    best = np.lexsort((axes, np.abs(axes - cx), score))[0]
+    return float(axes[best])
 
 
 def _grade(regions: list[Region], middle_pct: float) -> Grade:
@@ -247,7 +248,10 @@ def analyse(
         cx, cy = float(centroids[i][0]), float(centroids[i][1])
         max_c = mean_c = delta = None
         if celsius is not None:
-            ys, xs = np.nonzero(labels == i)
+            # Only the region's bounding box can hold its pixels (same pixels, same order).
+            ys, xs = np.nonzero(labels[y : y + h, x : x + w] == i)
+            ys += y
+            xs += x
             values = celsius[ys, xs]
             max_c, mean_c = float(values.max()), float(values.mean())
             mx = np.rint(2.0 * midline - xs).astype(np.intp)
