@@ -1,23 +1,31 @@
-"""Frames to alerts: capture thread -> drop-oldest queue -> preprocess -> segment -> analyse
--> alert tracker -> publish.
+"""Frames to alerts: capture thread -> drop-oldest queue -> preprocess -> segment -> hand-off
+-> analyse -> alert tracker -> publish.
 
-Two threads: the capture thread (:class:`~edge.sources.capture.CaptureThread`) only reads the
-camera, so a slow model never stalls the camera's USB stream; the worker thread does the rest,
-one frame at a time, always on the newest frames (the queue drops the oldest). Per-stage
-latencies and counters go to :class:`~edge.stats.PipelineStats` for the stats topic.
+Three threads: the capture thread (:class:`~edge.sources.capture.CaptureThread`) only reads the
+camera, so a slow model never stalls the camera's USB stream; the inference thread takes the
+newest frames (the queue drops the oldest), preprocesses and segments them; the analysis thread
+measures regions, runs the alert tracker and publishes. The two work threads overlap (the
+model's ``invoke()`` releases the GIL), so frame *n* is analysed while frame *n + 1* is
+segmented. They meet in a small bounded FIFO, so frames and alert events keep their order.
+Per-stage latencies and counters go to :class:`~edge.stats.PipelineStats` for the stats topic;
+``total`` runs from the start of preprocessing to the end of publishing (hand-off wait included).
 
-:meth:`Pipeline.request_stop` stops the camera; the worker then drains what is queued and ends.
-A frame that fails anywhere is logged, counted as bad and skipped: bad input never stops the
+:meth:`Pipeline.request_stop` stops the camera; the work threads then drain what is queued and
+end. A frame that fails anywhere is logged, counted as bad and skipped: bad input never stops the
 pipeline (if every frame fails, no progress is made and systemd's watchdog restarts us).
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from edge.alerts import AlertTracker
 from edge.analysis import AnalysisConfig, analyse
@@ -34,6 +42,20 @@ __all__ = ["Pipeline"]
 log = logging.getLogger(__name__)
 
 AlertSink = Callable[[dict[str, Any]], None]
+
+HANDOFF_SIZE = 2  # segmented frames waiting for analysis: enough to decouple, little latency
+_POLL_S = 0.1
+
+
+@dataclass(frozen=True)
+class _Segmented:
+    """A frame through preprocessing and segmentation, on its way to analysis."""
+
+    frame: Frame
+    mask: np.ndarray
+    t0: float
+    preprocess_ms: float
+    segment_ms: float
 
 
 class Pipeline:
@@ -67,6 +89,12 @@ class Pipeline:
         self._describe = segmenter.describe()
         self._abort = threading.Event()
         self._worker = threading.Thread(target=self._work, name="pipeline", daemon=True)
+        self._analyst = threading.Thread(
+            target=self._analyse_loop, name="pipeline-analyse", daemon=True
+        )
+        self._handoff: queue.Queue[_Segmented | None] = queue.Queue(HANDOFF_SIZE)
+        self._pending = 0  # frames handed off and not yet analysed (success or failure)
+        self._settled = threading.Condition()
         self.alerts_sent: dict[str, int] = {"new": 0, "update": 0, "end": 0}
         self._last_failure = ""
 
@@ -86,12 +114,13 @@ class Pipeline:
 
     # -- control ------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the capture and worker threads (the source must already be started)."""
+        """Start the capture and work threads (the source must already be started)."""
         self.capture.start()
+        self._analyst.start()
         self._worker.start()
 
     def request_stop(self) -> None:
-        """Stop reading the camera; the worker drains the queue and ends."""
+        """Stop reading the camera; the work threads drain what is queued and end."""
         self.capture.stop()
 
     def abort(self) -> None:
@@ -101,16 +130,21 @@ class Pipeline:
         self.queue.close()
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait for the worker; True when it has ended."""
-        self._worker.join(timeout)
-        if not self._worker.is_alive():
+        """Wait for the work threads; True when both have ended."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in (self._worker, self._analyst):
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if not self._alive():
             self.capture.join(timeout)
-        return not self._worker.is_alive()
+        return not self._alive()
+
+    def _alive(self) -> bool:
+        return self._worker.is_alive() or self._analyst.is_alive()
 
     @property
     def finished(self) -> bool:
-        """The worker ended (source exhausted, max_frames reached or stopped)."""
-        return self._worker.ident is not None and not self._worker.is_alive()
+        """The work threads ended (source exhausted, max_frames reached or stopped)."""
+        return self._worker.ident is not None and not self._alive()
 
     @property
     def progress(self) -> int:
@@ -122,30 +156,101 @@ class Pipeline:
 
     # -- work -----------------------------------------------------------------------------------
     def _work(self) -> None:
-        while not self._abort.is_set():
-            frame = self.queue.get(timeout=0.5)
-            if frame is None:
-                if self.queue.closed and not len(self.queue):
+        """Inference thread: frames from the camera queue through segmentation to the hand-off."""
+        try:
+            while not self._abort.is_set():
+                if self.max_frames is not None and self._enough_frames():
+                    log.info("pipeline: %d frames processed, stopping", self.stats.frames)
+                    self.request_stop()
+                    self.queue.close()  # nothing more is taken: free a camera thread blocked on put
                     break
+                frame = self.queue.get(timeout=0.5)
+                if frame is None:
+                    if self.queue.closed and not len(self.queue):
+                        break
+                    continue
+                item = self._segment(frame)
+                if item is not None and not self._hand_off(item):
+                    break
+        finally:
+            self._hand_off(None)  # the analysis thread ends after what was handed off before
+        log.info("pipeline: inference thread ended")
+
+    def _enough_frames(self) -> bool:
+        """max_frames reached? Waits while frames in analysis could still reach it (a frame that
+        fails there does not count, so another one must then be taken)."""
+        assert self.max_frames is not None
+        with self._settled:
+            while (
+                self._pending
+                and self.stats.frames + self._pending >= self.max_frames
+                and not self._abort.is_set()
+            ):
+                self._settled.wait(_POLL_S)
+            return self.stats.frames >= self.max_frames
+
+    def _hand_off(self, item: _Segmented | None) -> bool:
+        """Queue ``item`` (None: the end) for analysis; False when aborted or analysis ended."""
+        if item is not None:
+            with self._settled:
+                self._pending += 1
+        while not self._abort.is_set():
+            try:
+                self._handoff.put(item, timeout=_POLL_S)
+                return True
+            except queue.Full:
+                if not self._analyst.is_alive():
+                    break
+        if item is not None:
+            self._settle()
+        return False
+
+    def _settle(self) -> None:
+        with self._settled:
+            self._pending -= 1
+            self._settled.notify_all()
+
+    def _analyse_loop(self) -> None:
+        """Analysis thread: handed-off frames, in order, through analysis, alerts and publish."""
+        while not self._abort.is_set():
+            try:
+                item = self._handoff.get(timeout=_POLL_S)
+            except queue.Empty:
                 continue
-            self.process(frame)
-            if self.max_frames is not None and self.stats.frames >= self.max_frames:
-                log.info("pipeline: %d frames processed, stopping", self.stats.frames)
-                self.request_stop()
-                self.queue.close()  # nothing more is taken: free a camera thread blocked on put
+            if item is None:
                 break
-        log.info("pipeline: worker ended after %d frames", self.stats.frames)
+            try:
+                self._finish(item)
+            finally:
+                self._settle()
+        log.info("pipeline: work ended after %d frames", self.stats.frames)
 
     def process(self, frame: Frame) -> list[dict[str, Any]]:
-        """Run one frame through every stage; returns the alert events it raised."""
+        """Run one frame through every stage in this thread; returns the alert events it raised."""
+        item = self._segment(frame)
+        return [] if item is None else self._finish(item)
+
+    def _segment(self, frame: Frame) -> _Segmented | None:
+        """Preprocess and segment ``frame``; None (counted bad, logged) when it fails."""
         try:
             t0 = time.perf_counter()
             rgb = to_model_input(frame, self.preprocess_cfg)
             t1 = time.perf_counter()
             mask = self.segmenter.segment(rgb)
             t2 = time.perf_counter()
+        except Exception as exc:  # one bad frame must never stop the device
+            self.stats.count_bad()
+            self._log_failure(frame, exc)
+            return None
+        return _Segmented(frame, mask, t0, (t1 - t0) * 1e3, (t2 - t1) * 1e3)
+
+    def _finish(self, item: _Segmented) -> list[dict[str, Any]]:
+        """Analyse a segmented frame, update the alert state and publish its events."""
+        frame = item.frame
+        try:
+            t2 = time.perf_counter()
             # Regions are measured on the frame's own pixels (alerts report camera pixels).
-            full = mask_to_frame(mask, frame.shape)
+            full = mask_to_frame(item.mask, frame.shape)
             celsius = frame.celsius()
             pixels_rgb = frame.pixels if frame.kind == "rgb" else None
             result = analyse(full, celsius, self.analysis_cfg, rgb=pixels_rgb)
@@ -173,10 +278,10 @@ class Pipeline:
         t4 = time.perf_counter()
         self.stats.record(
             {
-                "preprocess": (t1 - t0) * 1e3,
-                "segment": (t2 - t1) * 1e3,
+                "preprocess": item.preprocess_ms,
+                "segment": item.segment_ms,
                 "analyse": (t3 - t2) * 1e3,
-                "total": (t4 - t0) * 1e3,
+                "total": (t4 - item.t0) * 1e3,
             }
         )
         return events

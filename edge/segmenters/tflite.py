@@ -62,6 +62,8 @@ def _quantize(image: npt.NDArray[np.uint8], spec: TensorInfo) -> np.ndarray:
     dtype = np.dtype(spec.dtype)
     if dtype.kind == "f":
         return image.astype(dtype)
+    if dtype == np.uint8 and spec.scale == 1.0 and spec.zero_point == 0:
+        return image  # identity quantisation (the shipped int8 model): the bytes go in as they are
     if spec.scale == 0.0:
         raise ModelError(f"input tensor {spec.name} is {spec.dtype} but has no quantisation scale")
     q = np.rint(image.astype(np.float32) / np.float32(spec.scale)) + spec.zero_point
