@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from edge import DISCLAIMER
-from edge.errors import ThermosegError
+from edge.cli import run_command
 from edge.manifest import QUANT_MODES
 
 __all__ = ["EXIT_PARITY_FAILED", "build_parser", "main"]
@@ -123,23 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    level = (
-        logging.WARNING
-        if args.verbose <= 0
-        else logging.INFO
-        if args.verbose == 1
-        else logging.DEBUG
-    )
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        return int(args.func(args))
-    except ThermosegError as exc:
-        print(f"thermoseg-convert {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return run_command("thermoseg-convert", build_parser(), argv)
 
 
 if __name__ == "__main__":

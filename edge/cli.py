@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from edge import DISCLAIMER
 from edge.errors import ThermosegError
 
-__all__ = ["main"]
+__all__ = ["configure_logging", "main", "run_command"]
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +50,24 @@ def configure_logging(verbosity: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def run_command(prog: str, parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    """Parse, configure logging, run the chosen sub-command; errors become exit status 1.
+
+    Shared by ``thermoseg-edge``, ``thermoseg-train`` and ``thermoseg-convert``.
+    """
     args = parser.parse_args(argv)
     configure_logging(args.verbose)
     try:
         return int(args.func(args) or 0)
     except ThermosegError as exc:
-        print(f"thermoseg-edge {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prog} {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command("thermoseg-edge", build_parser(), argv)
 
 
 if __name__ == "__main__":

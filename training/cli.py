@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from edge import DISCLAIMER
-from edge.errors import MissingExtraError, ThermosegError
+from edge.cli import run_command
+from edge.errors import MissingExtraError
 
 __all__ = ["build_parser", "main"]
 
@@ -126,23 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    level = (
-        logging.WARNING
-        if args.verbose <= 0
-        else logging.INFO
-        if args.verbose == 1
-        else logging.DEBUG
-    )
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        return int(args.func(args) or 0)
-    except ThermosegError as exc:
-        print(f"thermoseg-train {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    return run_command("thermoseg-train", build_parser(), argv)
 
 
 if __name__ == "__main__":
