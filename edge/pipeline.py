@@ -18,7 +18,6 @@ pipeline (if every frame fails, no progress is made and systemd's watchdog resta
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from edge.alerts import AlertTracker
 from edge.analysis import AnalysisConfig, analyse
 from edge.errors import ThermosegError
 from edge.frame import Frame
+from edge.handoff import Handoff
 from edge.preprocess import PreprocessConfig, mask_to_frame, to_model_input
 from edge.segmenters.base import Segmenter
 from edge.sources.base import FrameSource
@@ -44,7 +44,16 @@ log = logging.getLogger(__name__)
 AlertSink = Callable[[dict[str, Any]], None]
 
 HANDOFF_SIZE = 2  # segmented frames waiting for analysis: enough to decouple, little latency
-_POLL_S = 0.1
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A frame with its model input, waiting for the segmenter."""
+
+    frame: Frame
+    rgb: np.ndarray
+    t0: float
+    preprocess_ms: float
 
 
 @dataclass(frozen=True)
@@ -92,9 +101,7 @@ class Pipeline:
         self._analyst = threading.Thread(
             target=self._analyse_loop, name="pipeline-analyse", daemon=True
         )
-        self._handoff: queue.Queue[_Segmented | None] = queue.Queue(HANDOFF_SIZE)
-        self._pending = 0  # frames handed off and not yet analysed (success or failure)
-        self._settled = threading.Condition()
+        self._handoff: Handoff[_Segmented] = Handoff(HANDOFF_SIZE, self._abort)
         self.alerts_sent: dict[str, int] = {"new": 0, "update": 0, "end": 0}
         self._last_failure = ""
 
@@ -157,6 +164,7 @@ class Pipeline:
     # -- work -----------------------------------------------------------------------------------
     def _work(self) -> None:
         """Inference thread: frames from the camera queue through segmentation to the hand-off."""
+        ready: _Prepared | None = None  # the next frame, already preprocessed
         try:
             while not self._abort.is_set():
                 if self.max_frames is not None and self._enough_frames():
@@ -164,85 +172,82 @@ class Pipeline:
                     self.request_stop()
                     self.queue.close()  # nothing more is taken: free a camera thread blocked on put
                     break
-                frame = self.queue.get(timeout=0.5)
-                if frame is None:
-                    if self.queue.closed and not len(self.queue):
-                        break
-                    continue
-                item = self._segment(frame)
-                if item is not None and not self._hand_off(item):
+                if ready is None:
+                    frame = self.queue.get(timeout=0.5)
+                    if frame is None:
+                        if self.queue.closed and not len(self.queue):
+                            break
+                        continue
+                    ready = self._prepare(frame)
+                    if ready is None:
+                        continue
+                item = self._segment(ready)
+                # Preprocess the next frame (when one is waiting) before handing this one off:
+                # it then runs while the analysis thread is idle, and the analysis overlaps
+                # with the next invoke(), which releases the GIL, instead of with preprocessing.
+                ready = None
+                if item is not None and self._may_take(1):
+                    waiting = self.queue.get(timeout=0)
+                    ready = None if waiting is None else self._prepare(waiting)
+                if item is not None and not self._handoff.put(item, self._analyst):
                     break
         finally:
-            self._hand_off(None)  # the analysis thread ends after what was handed off before
+            # The analysis thread ends after what was handed off before.
+            self._handoff.put(None, self._analyst)
         log.info("pipeline: inference thread ended")
 
     def _enough_frames(self) -> bool:
         """max_frames reached? Waits while frames in analysis could still reach it (a frame that
         fails there does not count, so another one must then be taken)."""
-        assert self.max_frames is not None
-        with self._settled:
-            while (
-                self._pending
-                and self.stats.frames + self._pending >= self.max_frames
-                and not self._abort.is_set()
-            ):
-                self._settled.wait(_POLL_S)
-            return self.stats.frames >= self.max_frames
+        limit = self.max_frames
+        assert limit is not None
+        self._handoff.wait_while(lambda in_flight: self.stats.frames + in_flight >= limit)
+        return self.stats.frames >= limit
 
-    def _hand_off(self, item: _Segmented | None) -> bool:
-        """Queue ``item`` (None: the end) for analysis; False when aborted or analysis ended."""
-        if item is not None:
-            with self._settled:
-                self._pending += 1
-        while not self._abort.is_set():
-            try:
-                self._handoff.put(item, timeout=_POLL_S)
-                return True
-            except queue.Full:
-                if not self._analyst.is_alive():
-                    break
-        if item is not None:
-            self._settle()
-        return False
-
-    def _settle(self) -> None:
-        with self._settled:
-            self._pending -= 1
-            self._settled.notify_all()
+    def _may_take(self, extra: int) -> bool:
+        """Could another frame be needed, with ``extra`` frames segmented and not handed off?"""
+        if self.max_frames is None:
+            return True
+        return self.stats.frames + self._handoff.in_flight + extra < self.max_frames
 
     def _analyse_loop(self) -> None:
         """Analysis thread: handed-off frames, in order, through analysis, alerts and publish."""
-        while not self._abort.is_set():
-            try:
-                item = self._handoff.get(timeout=_POLL_S)
-            except queue.Empty:
-                continue
-            if item is None:
-                break
+        while (item := self._handoff.get()) is not None:
             try:
                 self._finish(item)
             finally:
-                self._settle()
+                self._handoff.settle()
         log.info("pipeline: work ended after %d frames", self.stats.frames)
 
     def process(self, frame: Frame) -> list[dict[str, Any]]:
         """Run one frame through every stage in this thread; returns the alert events it raised."""
-        item = self._segment(frame)
+        ready = self._prepare(frame)
+        item = None if ready is None else self._segment(ready)
         return [] if item is None else self._finish(item)
 
-    def _segment(self, frame: Frame) -> _Segmented | None:
-        """Preprocess and segment ``frame``; None (counted bad, logged) when it fails."""
+    def _prepare(self, frame: Frame) -> _Prepared | None:
+        """Preprocess ``frame``; None (counted bad, logged) when it fails."""
         try:
             t0 = time.perf_counter()
             rgb = to_model_input(frame, self.preprocess_cfg)
             t1 = time.perf_counter()
-            mask = self.segmenter.segment(rgb)
-            t2 = time.perf_counter()
         except Exception as exc:  # one bad frame must never stop the device
             self.stats.count_bad()
             self._log_failure(frame, exc)
             return None
-        return _Segmented(frame, mask, t0, (t1 - t0) * 1e3, (t2 - t1) * 1e3)
+        return _Prepared(frame, rgb, t0, (t1 - t0) * 1e3)
+
+    def _segment(self, ready: _Prepared) -> _Segmented | None:
+        """Segment a preprocessed frame; None (counted bad, logged) when it fails."""
+        try:
+            t1 = time.perf_counter()
+            mask = self.segmenter.segment(ready.rgb)
+            t2 = time.perf_counter()
+        except Exception as exc:  # one bad frame must never stop the device
+            self.stats.count_bad()
+            self._log_failure(ready.frame, exc)
+            return None
+        return _Segmented(ready.frame, mask, ready.t0, ready.preprocess_ms, (t2 - t1) * 1e3)
 
     def _finish(self, item: _Segmented) -> list[dict[str, Any]]:
         """Analyse a segmented frame, update the alert state and publish its events."""
