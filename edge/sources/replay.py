@@ -20,6 +20,7 @@ from edge.errors import FrameError, SourceError
 from edge.frame import Frame
 from edge.readers import list_frame_files, read_frame
 from edge.sources.base import FrameSource
+from edge.sources.pacing import Pacer
 
 __all__ = ["ReplayConfig", "ReplaySource"]
 
@@ -53,7 +54,7 @@ class ReplaySource(FrameSource):
         self._files: list[Path] = []
         self._index = 0
         self._sequence = 0
-        self._next_due = 0.0
+        self._pacer = Pacer(self.config.fps)
         self._shape: tuple[int, int] | None = config.expect_shape
         self.bad = 0
         self._started = False
@@ -70,16 +71,8 @@ class ReplaySource(FrameSource):
             raise SourceError(f"replay: no frame files in {where}; expected .npy/.png/.tiff/...")
         self._files = files
         self._started = True
-        self._next_due = time.monotonic()
+        self._pacer.reset()
         log.info("replay: %d files, fps=%s, loop=%s", len(files), self.config.fps, self.config.loop)
-
-    def _pace(self) -> None:
-        if self.config.fps <= 0:
-            return
-        delay = self._next_due - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        self._next_due = max(self._next_due, time.monotonic() - 1.0) + 1.0 / self.config.fps
 
     def read(self, timeout: float | None = None) -> Frame | None:
         if not self._started:
@@ -90,7 +83,7 @@ class ReplaySource(FrameSource):
             self._index = 0
         path = self._files[self._index]
         self._index += 1
-        self._pace()
+        self._pacer.wait()
         self._sequence += 1
         try:
             frame = read_frame(path, sequence=self._sequence, resolution_k=self.config.resolution_k)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from edge.errors import SourceError
 from edge.frame import Frame, celsius_to_y16
 from edge.sources.base import FrameSource
+from edge.sources.pacing import Pacer
 
 __all__ = ["ScriptSegment", "SyntheticConfig", "SyntheticSource"]
 
@@ -76,7 +77,7 @@ class SyntheticSource(FrameSource):
         self._segment = 0
         self._in_segment = 0
         self._round = 0
-        self._next_due = 0.0
+        self._pacer = Pacer(self.config.fps)
 
     def start(self) -> None:
         # Imported here: the phantom renderer is only needed when this source is used.
@@ -84,16 +85,7 @@ class SyntheticSource(FrameSource):
 
         self._phantom = phantom
         self._started = True
-        self._next_due = time.monotonic()
-
-    def _pace(self) -> None:
-        if self.config.fps <= 0:
-            return
-        delay = self._next_due - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        # After a long stall do not burst to catch up: at most one second of backlog.
-        self._next_due = max(self._next_due, time.monotonic() - 1.0) + 1.0 / self.config.fps
+        self._pacer.reset()
 
     def read(self, timeout: float | None = None) -> Frame | None:
         if not self._started:
@@ -111,7 +103,7 @@ class SyntheticSource(FrameSource):
         subject = self._round * len(script) + self._segment
         self._in_segment += 1
         self._sequence += 1
-        self._pace()
+        self._pacer.wait()
         ph = self._phantom.generate(
             self.config.seed,
             subject,
