@@ -17,8 +17,6 @@ its status topic. Measured, median of ``repeats`` runs:
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import os
 import socket
@@ -32,6 +30,7 @@ from typing import Any
 
 from bench.bench_pipeline import capture_section, segmenters
 from bench.common import (
+    bench_main,
     daemon_config,
     median,
     print_table,
@@ -227,14 +226,7 @@ def print_result(result: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 run, codebook and int8 only")
-    parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
-    args = parser.parse_args()
-    result = run(args.quick)
-    print_result(result)
-    if args.json is not None:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    bench_main(__doc__, run, print_result, "1 run, codebook and int8 only")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,6 @@ Each figure is the median of ``repeats`` runs, the segmenters interleaved run by
 
 from __future__ import annotations
 
-import argparse
-import json
 import logging
 import tempfile
 import time
@@ -34,6 +32,7 @@ import numpy as np
 
 from bench.common import (
     LEPTON_HZ,
+    bench_main,
     daemon_config,
     lite_model,
     median,
@@ -221,14 +220,7 @@ def print_result(result: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 run of 40 frames")
-    parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
-    args = parser.parse_args()
-    result = run(args.quick)
-    print_result(result)
-    if args.json is not None:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    bench_main(__doc__, run, print_result, "1 run of 40 frames")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ The daemon runs in a child (:mod:`bench.probe`); figures are medians of ``repeat
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -31,6 +30,7 @@ from bench.bench_pipeline import capture_section, segmenters
 from bench.common import (
     LEPTON_HZ,
     ROOT,
+    bench_main,
     daemon_config,
     median,
     print_table,
@@ -206,15 +206,7 @@ def print_result(result: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 run, small outbox depths")
-    parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    result = run(args.quick)
-    print_result(result)
-    if args.json is not None:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    bench_main(__doc__, run, print_result, "1 run, small outbox depths", log_level=logging.INFO)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ space) and ``VmRSS`` (now). ``ru_maxrss`` is not used for children: see
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -15,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from edge.config import parse_config, to_toml
 __all__ = [
     "LEPTON_HZ",
     "ROOT",
+    "bench_main",
     "daemon_config",
     "lite_model",
     "machine",
@@ -241,3 +243,23 @@ def write_config(path: Path, data: dict[str, Any]) -> Path:
 def python() -> str:
     """The interpreter the benches run children with (the venv's)."""
     return sys.executable
+
+
+def bench_main(
+    doc: str | None,
+    run: Callable[[bool], dict[str, Any]],
+    print_result: Callable[[dict[str, Any]], None],
+    quick_help: str,
+    *,
+    log_level: int = logging.WARNING,
+) -> None:
+    """The ``python -m bench.X [--quick] [--json FILE]`` entry shared by the benches."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    args = parser.parse_args()
+    logging.basicConfig(level=log_level, format="%(message)s")
+    result = run(args.quick)
+    print_result(result)
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
