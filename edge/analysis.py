@@ -239,7 +239,10 @@ def analyse(
     midline = find_midline(body_b, cfg.midline, cfg.midline_search_frac)
     min_area = max(cfg.min_region_px, int(np.ceil(cfg.min_region_frac * denom)))
 
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(fg, connectivity=8)
+    if fg.any():
+        n, labels, stats, centroids = cv2.connectedComponentsWithStats(fg, connectivity=8)
+    else:  # most frames segment nothing: labelling would find no component anyway
+        n, labels, stats, centroids = 1, fg, np.zeros((1, 5), np.int32), np.zeros((1, 2))
     found = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
     found.sort(key=lambda i: (-int(stats[i, cv2.CC_STAT_AREA]), i))
     regions: list[Region] = []
