@@ -6,8 +6,10 @@ import json
 import logging
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -155,12 +157,18 @@ def test_last_will_offline_is_published_when_the_publisher_process_dies(
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
+    # A QoS 1 re-delivery of "online" may still come first on a loaded machine: wait for the
+    # will itself, and accept nothing but "online" before it.
+    will: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 15
     try:
-        will = collect(sub, 1, timeout=15, leaf="/status")
+        while not any(m["state"] == "offline" for m in will) and time.monotonic() < deadline:
+            will += collect(sub, 1, timeout=1, leaf="/status")
     finally:
         sub.stop()
-    assert [m["state"] for m in will] == ["offline"]
-    validate("status", will[0])
+    states = [m["state"] for m in will]
+    assert states and states[-1] == "offline" and set(states[:-1]) <= {"online"}, states
+    validate("status", will[-1])
 
 
 def test_wrong_password_is_reported_clearly_and_the_publisher_keeps_retrying(
