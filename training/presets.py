@@ -6,7 +6,7 @@
 * ``unet-rmsprop``: the paper's enhanced U-Net, same network trained with RMSprop.
 * ``lite``: the same topology at ``base_filters=8`` for the Raspberry Pi, Adam 1e-3, dropout
   0.2, batch 16. Chosen by measurement at an equal budget (100 steps × 16 frames, same data,
-  seed and validation subjects; ``training/README-fragment.md``): validation Dice 0.000 at
+  seed and validation subjects; the README's "Training and assessment"): validation Dice 0.000 at
   base 4, 0.797 at base 8, 0.124 at base 16 (the widest trained here), so 8 is the smallest
   width within 0.02 of the widest; at that budget Adam (0.797, base 8) beat RMSprop 1e-4
   (0.083, base 16) and SGD 0.01 + momentum 0.9 (0.063, base 16). One seed, 100 steps: the
