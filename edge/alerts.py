@@ -1,8 +1,9 @@
 """Turning per-frame analyses into alert events without flooding subscribers.
 
 An alert **opens** (event ``new``) after ``open_after`` consecutive abnormal frames, sends an
-``update`` while it lasts only when the grade changes or ``update_interval_s`` has passed since
-the last event, and **ends** (event ``end``) after ``close_after`` consecutive normal frames.
+``update`` while it lasts only when the grade rises above the highest it has reported, or
+``update_interval_s`` has passed since the last event (a grade flickering between two values
+near a threshold must not send an event per frame), and **ends** (event ``end``) after ``close_after`` consecutive normal frames.
 All events of one alert share a random ``alert_id`` (uuid4 hex). Time is the frames' own
 timestamps, so replaying a recorded folder gives the same events as the live run did.
 
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge import DISCLAIMER
+from edge.analysis import GRADES
 
 if TYPE_CHECKING:
     from edge.analysis import Analysis
@@ -49,7 +51,7 @@ class AlertConfig(BaseModel):
     update_interval_s: float = Field(
         10.0,
         gt=0,
-        description="while open, send an update at most this often unless the grade changes",
+        description="while open, send an update at most this often unless the grade rises",
     )
 
 
@@ -75,7 +77,7 @@ class AlertTracker:
         self._alert_id: str | None = None
         self._opened_at = 0.0
         self._last_sent = 0.0
-        self._last_grade: Any = None
+        self._peak_grade = 0  # index in GRADES of the highest grade this alert has reported
 
     @property
     def open_alert_id(self) -> str | None:
@@ -100,6 +102,7 @@ class AlertTracker:
             if abnormal and self._abnormal_run >= self.cfg.open_after:
                 self._alert_id = uuid.uuid4().hex
                 self._opened_at = now
+                self._peak_grade = 0
                 log.info(
                     "alert %s opened at frame %d (grade %s)", self._alert_id, frame.sequence, grade
                 )
@@ -107,8 +110,8 @@ class AlertTracker:
             return []
 
         if abnormal:
-            changed = grade != self._last_grade
-            if changed or now - self._last_sent >= self.cfg.update_interval_s:
+            escalated = GRADES.index(grade) > self._peak_grade
+            if escalated or now - self._last_sent >= self.cfg.update_interval_s:
                 return [self._emit("update", analysis, frame, segmenter)]
             return []
 
@@ -125,7 +128,7 @@ class AlertTracker:
         assert self._alert_id is not None
         regions = [r.to_dict() for r in analysis.regions]
         self._last_sent = float(frame.timestamp)
-        self._last_grade = analysis.grade
+        self._peak_grade = max(self._peak_grade, GRADES.index(analysis.grade))
         return {
             "schema": ALERT_SCHEMA,
             "alert_id": self._alert_id,

@@ -94,6 +94,14 @@ def test_a_grade_change_sends_an_update_at_once(feed: Feed) -> None:
     assert feed(BOTH, 5) == []
 
 
+def test_a_grade_flickering_below_its_peak_waits_for_the_interval(feed: Feed) -> None:
+    feed(LEFT, 3)
+    assert [e["grade"] for e in feed(BOTH)] == ["advanced"]
+    # Near a threshold the grade may flicker every frame: no event per flicker.
+    flicker = [event for _ in range(20) for event in feed(LEFT) + feed(BOTH)]
+    assert flicker == []
+
+
 def test_alert_ends_after_close_after_normal_frames_not_before(feed: Feed) -> None:
     feed(LEFT, 3)
     assert feed(NORMAL, 4) == []
