@@ -24,7 +24,7 @@ import numpy as np
 from edge.phantom import generate
 from edge.preprocess import PreprocessConfig, to_model_input
 from edge.segmenters.codebook import CodebookConfig, CodebookSegmenter
-from edge.segmenters.codebook_lbg import colour_histogram, initial_codebook, lbg
+from edge.segmenters.codebook_lbg import colour_histogram, initial_codebook
 from edge.segmenters.codebook_regions import body_mask, edge_flow
 
 __all__ = ["run"]
@@ -115,15 +115,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "body mask": lambda: body_mask(img, cfg.body_threshold),
         "blocks+seeds+initial codebook": lambda: initial_codebook(img, cfg.block_size),
         "colour histogram": lambda: colour_histogram(img, cfg.histogram_bits),
-        "hierarchical LBG": lambda: lbg(
-            hist.centres,
-            init,
-            weights=hist.counts,
-            final_codes=cfg.final_codes,
-            iterations=cfg.lbg_iterations,
-            level_iterations=cfg.lbg_level_iterations,
-            epsilon=cfg.lbg_epsilon,
-        ),
+        "hierarchical LBG": lambda: seg.reduce(hist, init),
         "edge flow (full frame)": lambda: edge_flow(img, cfg.edge_low, cfg.edge_high),
         "segment, default": lambda: seg.segment(img),
         "segment, grow_tolerance=24": lambda: variants["all steps (grow_tolerance=24)"].segment(

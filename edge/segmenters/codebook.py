@@ -76,7 +76,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edge.errors import FrameError
 from edge.segmenters.base import Segmenter
-from edge.segmenters.codebook_lbg import Codebook, colour_histogram, initial_codebook, lbg
+from edge.segmenters.codebook_lbg import (
+    Codebook,
+    ColourHistogram,
+    colour_histogram,
+    initial_codebook,
+    lbg,
+)
 from edge.segmenters.codebook_regions import (
     RGBBox,
     body_mask,
@@ -169,7 +175,11 @@ class CodebookSegmenter(Segmenter):
         """Steps 2-5: the final codebook of ``image`` (block seeds reduced by hierarchical LBG)."""
         cfg = self.config
         init = initial_codebook(image, cfg.block_size, cfg.initial_codes)
-        hist = colour_histogram(image, cfg.histogram_bits)
+        return self.reduce(colour_histogram(image, cfg.histogram_bits), init)
+
+    def reduce(self, hist: ColourHistogram, init: npt.NDArray[np.float32]) -> Codebook:
+        """Step 5 alone: hierarchical LBG of ``init`` over ``hist`` with this config's knobs."""
+        cfg = self.config
         return lbg(
             hist.centres,
             init,
