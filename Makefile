@@ -28,7 +28,7 @@ venv-edge: $(STAMP_EDGE)
 venv-all: $(STAMP_ALL)
 
 demo: system-deps $(STAMP_EDGE)
-	$(PY) -m edge.demo
+	$(PY) -m edge.cli.demo
 
 test: system-deps $(STAMP_ALL)
 	$(PY) -m pytest tests -q -p no:cacheprovider

@@ -21,11 +21,11 @@ from typing import Any
 import cv2
 import numpy as np
 
+from edge.core.preprocess import PreprocessConfig, to_model_input
 from edge.phantom import generate
-from edge.preprocess import PreprocessConfig, to_model_input
 from edge.segmenters.codebook import CodebookConfig, CodebookSegmenter
-from edge.segmenters.codebook_lbg import colour_histogram, initial_codebook
-from edge.segmenters.codebook_regions import body_mask, edge_flow
+from edge.segmenters.codebook.lbg import colour_histogram, initial_codebook
+from edge.segmenters.codebook.regions import body_mask, edge_flow
 
 __all__ = ["run"]
 

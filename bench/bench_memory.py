@@ -1,4 +1,4 @@
-"""Memory and start-up of the real daemon process (``python -m edge.cli run``), per segmenter.
+"""Memory and start-up of the real daemon process (``python -m edge.cli.main run``), per segmenter.
 
 For each segmenter the daemon runs as a child on the phantom replay (fps 0, ``--max-frames``)
 with a real mosquitto, ``$NOTIFY_SOCKET`` pointing at a socket we listen on, and a subscriber on
@@ -7,8 +7,8 @@ its status topic. Measured, median of ``repeats`` runs:
 * peak RSS: the child's ``VmHWM`` (the kernel's high-water mark of its resident set);
 * start-up: process start -> ``READY=1`` on the notify socket, and -> the first retained
   ``online`` status received by the subscriber (the broker's view of a device that is up);
-* import time: ``python -X importtime -c "import edge.daemon"`` (cumulative µs of the
-  ``edge.daemon`` line) and the wall time of that command minus ``python -c pass``;
+* import time: ``python -X importtime -c "import edge.device.daemon"`` (cumulative µs of the
+  ``edge.device.daemon`` line) and the wall time of that command minus ``python -c pass``;
 * what the libraries cost: peak RSS of ``python -c "import X"`` for the big imports.
 
     python -m bench.bench_memory            # 3 runs per segmenter
@@ -38,8 +38,8 @@ from bench.common import (
     wait_peak_rss_mb,
     write_config,
 )
-from edge.broker import LocalBroker
-from edge.mqtt import MqttConfig, Subscriber
+from edge.comms.mqtt import MqttConfig, Subscriber
+from edge.testing.broker import LocalBroker
 
 __all__ = ["import_costs", "run", "startup_run"]
 
@@ -52,7 +52,7 @@ IMPORTS = {
     "numpy+cv2": "import numpy, cv2",
     "pydantic+paho": "import pydantic, paho.mqtt.client",
     "LiteRT interpreter": "from ai_edge_litert.interpreter import Interpreter",
-    "edge.daemon": "import edge.daemon",
+    "edge.device.daemon": "import edge.device.daemon",
 }
 
 
@@ -70,7 +70,7 @@ def _child_peak(code: str) -> tuple[float, float]:
 
 
 def import_costs(repeats: int) -> dict[str, Any]:
-    """Peak RSS and wall time of the big imports; ``-X importtime`` of ``edge.daemon``."""
+    """Peak RSS and wall time of the big imports; ``-X importtime`` of ``edge.device.daemon``."""
     rows: dict[str, dict[str, float]] = {}
     for name, code in IMPORTS.items():
         samples = [_child_peak(code) for _ in range(repeats)]
@@ -81,20 +81,20 @@ def import_costs(repeats: int) -> dict[str, Any]:
     cumulative = []
     for _ in range(repeats):
         proc = subprocess.run(
-            [sys.executable, "-X", "importtime", "-c", "import edge.daemon"],
+            [sys.executable, "-X", "importtime", "-c", "import edge.device.daemon"],
             capture_output=True,
             text=True,
             check=True,
         )
         for line in proc.stderr.splitlines():
             parts = [p.strip() for p in line.split("|")]
-            if len(parts) == 3 and parts[2] == "edge.daemon":
+            if len(parts) == 3 and parts[2] == "edge.device.daemon":
                 cumulative.append(int(parts[1]) / 1e6)
     return {
         "imports": rows,
         "importtime_edge_daemon_s": round(median(cumulative), 3),
         "import_wall_minus_python_s": round(
-            rows["edge.daemon"]["wall_s"] - rows["python"]["wall_s"], 3
+            rows["edge.device.daemon"]["wall_s"] - rows["python"]["wall_s"], 3
         ),
     }
 
@@ -152,7 +152,7 @@ def startup_run(
     notify = _NotifyListener(folder / "notify.sock")
     env = {**os.environ, "NOTIFY_SOCKET": str(notify.path)}
     env.pop("WATCHDOG_USEC", None)
-    cmd = [sys.executable, "-m", "edge.cli", "-v", "run", "--config", str(config)]
+    cmd = [sys.executable, "-m", "edge.cli.main", "-v", "run", "--config", str(config)]
     try:
         with (folder / "daemon.log").open("w") as out:
             started = time.monotonic()
@@ -220,7 +220,7 @@ def print_result(result: dict[str, Any]) -> None:
         [[name, r["peak_rss_mb"], r["wall_s"]] for name, r in result["imports"].items()],
     )
     print(
-        f"import edge.daemon: {result['importtime_edge_daemon_s']:.3f} s by -X importtime, "
+        f"import edge.device.daemon: {result['importtime_edge_daemon_s']:.3f} s by -X importtime, "
         f"{result['import_wall_minus_python_s']:.3f} s wall over a bare interpreter"
     )
 

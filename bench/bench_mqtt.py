@@ -1,7 +1,7 @@
 """Store-and-forward costs: outbox writes, alert throughput to a local mosquitto, outage recovery.
 
 Everything is real: a SQLite outbox (WAL, synchronous=FULL) on the working folder's disk, a
-mosquitto on loopback (:class:`edge.broker.LocalBroker`), the publisher and a QoS 1 subscriber.
+mosquitto on loopback (:class:`edge.testing.broker.LocalBroker`), the publisher and a QoS 1 subscriber.
 
     python -m bench.bench_mqtt            # ~10 s
     python -m bench.bench_mqtt --quick    # ~3 s
@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from edge.broker import LocalBroker
-from edge.mqtt import MqttConfig, MqttPublisher, Subscriber
-from edge.outbox import Outbox, OutboxConfig
+from edge.comms.mqtt import MqttConfig, MqttPublisher, Subscriber
+from edge.comms.outbox import Outbox, OutboxConfig
+from edge.testing.broker import LocalBroker
 from tests.edge.mqtt_helpers import alert_payload, collect
 
 __all__ = ["run"]

@@ -4,7 +4,7 @@ Frames are phantoms written by :func:`edge.phantom.write_dataset` (Lepton 160×1
 camera-like order (each abnormal subject held 8 frames, each normal one 4: alerts open and end
 again and again) with ``fps = 0`` and ``capture.when_full = "block"`` (no frame is dropped, the
 camera thread waits for the worker). The daemon runs in a child process (:mod:`bench.probe`)
-publishing to a :class:`~edge.broker.LocalBroker` with a QoS 1 subscriber attached.
+publishing to a :class:`~edge.testing.broker.LocalBroker` with a QoS 1 subscriber attached.
 
 Per segmenter (default thread settings: 2 LiteRT threads, 1 OpenCV thread):
 
@@ -43,9 +43,9 @@ from bench.common import (
     write_config,
 )
 from bench.probe import run_probe
-from edge.broker import LocalBroker
-from edge.mqtt import MqttConfig, Subscriber
-from edge.sources.capture import CaptureConfig
+from edge.comms.mqtt import MqttConfig, Subscriber
+from edge.device.capture import CaptureConfig
+from edge.testing.broker import LocalBroker
 
 __all__ = ["capture_section", "raw_invoke_fps", "run", "segmenters"]
 
@@ -71,10 +71,10 @@ def capture_section() -> dict[str, Any]:
 
 def raw_invoke_fps(model: Path, threads: int, seconds: float) -> float:
     """Frames/s of ``interpreter.invoke()`` alone on one phantom input, for about ``seconds``."""
-    from edge.litert import make_interpreter
-    from edge.manifest import read_manifest
+    from edge.core.preprocess import to_model_input
+    from edge.io.manifest import read_manifest
     from edge.phantom import generate
-    from edge.preprocess import to_model_input
+    from edge.segmenters._litert import make_interpreter
 
     manifest = read_manifest(model.with_suffix(".json"))
     image = to_model_input(generate(2025, 3).frame(), manifest.preprocess)

@@ -4,8 +4,8 @@
   (DMR-IR), per segmenter: per-frame latency p50/p99 (the stats' ``total``: preprocess, segment,
   analyse, alert) and the daemon's peak RSS.
 * **Outbox depth**: 0, 10k and 100k alerts already queued (the broker is down), put there with
-  :meth:`edge.outbox.Outbox.put` itself (a template per depth is filled once and cached in
-  ``bench/.cache``, keyed by ``edge/outbox.py``'s content, then copied). The daemon runs with
+  :meth:`edge.comms.outbox.Outbox.put` itself (a template per depth is filled once and cached in
+  ``bench/.cache``, keyed by ``edge/comms/outbox.py``'s content, then copied). The daemon runs with
   the broker down for 40 frames at the camera's rate (replay at 8.7 Hz: per-frame latency, RSS),
   then the broker starts: drain time until the outbox is empty, frames processed meanwhile.
 
@@ -38,9 +38,9 @@ from bench.common import (
     write_config,
 )
 from bench.probe import run_probe
-from edge.broker import LocalBroker, free_port
-from edge.daemon import OUTBOX_FILE
-from edge.outbox import Outbox, OutboxConfig
+from edge.comms.outbox import Outbox, OutboxConfig
+from edge.device.daemon import OUTBOX_FILE
+from edge.testing.broker import LocalBroker, free_port
 
 __all__ = ["filled_outbox", "run"]
 
@@ -54,7 +54,7 @@ def filled_outbox(depth: int) -> Path:
     """A cached outbox database holding ``depth`` alerts, each stored by ``Outbox.put``."""
     from tests.edge.mqtt_helpers import alert_payload
 
-    code = hashlib.sha256((ROOT / "edge" / "outbox.py").read_bytes()).hexdigest()[:12]
+    code = hashlib.sha256((ROOT / "edge" / "comms" / "outbox.py").read_bytes()).hexdigest()[:12]
     path = CACHE / f"outbox-{depth}-{code}.sqlite3"
     if path.is_file():
         return path

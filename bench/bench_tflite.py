@@ -33,10 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from edge.litert import make_interpreter
-from edge.manifest import QUANT_MODES, read_manifest
+from edge.core.preprocess import PreprocessConfig, to_model_input
+from edge.io.manifest import QUANT_MODES, read_manifest
 from edge.phantom import generate, write_dataset
-from edge.preprocess import PreprocessConfig, to_model_input
+from edge.segmenters._litert import make_interpreter
 from edge.segmenters.tflite import TFLiteConfig, TFLiteSegmenter
 
 __all__ = ["run"]

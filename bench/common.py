@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.config import parse_config, to_toml
+from edge.device.config import parse_config, to_toml
 
 __all__ = [
     "LEPTON_HZ",

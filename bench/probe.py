@@ -1,10 +1,10 @@
 """Run the real daemon in this process and measure it from the inside (a child of the benches).
 
-The only instrument is :class:`TimedOutbox`, the real :class:`~edge.outbox.Outbox` that also
+The only instrument is :class:`TimedOutbox`, the real :class:`~edge.comms.outbox.Outbox` that also
 notes, per alert, the capture time of its frame (the payload's ``timestamp``, which the tracker
 copies from the frame; millisecond resolution), the time the pipeline stored it and the time
 the broker's PUBACK arrived (the publisher calls ``ack`` from ``on_publish``). It is put in
-place of ``edge.daemon.Outbox`` before the daemon starts; the daemon itself is unchanged.
+place of ``edge.device.daemon.Outbox`` before the daemon starts; the daemon itself is unchanged.
 
     python -m bench.probe CONFIG OUT.json --max-frames 300
     python -m bench.probe CONFIG OUT.json --late-broker-after 200   # broker down, then up
@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from edge.outbox import Outbox
+from edge.comms.outbox import Outbox
 
 __all__ = ["TimedOutbox", "main", "probe", "run_probe"]
 
@@ -83,7 +83,7 @@ class TimedOutbox(Outbox):
 
 def _late_broker(daemon: Any, port: int, after: int, workdir: Path, out: dict[str, Any]) -> None:
     """Wait for ``after`` frames with the broker down, then start it and time the drain."""
-    from edge.broker import LocalBroker
+    from edge.testing.broker import LocalBroker
 
     while daemon.pipeline is None or daemon.pipeline.progress < after:
         if daemon.pipeline is not None and daemon.pipeline.finished:
@@ -129,8 +129,8 @@ def probe(
     config: Path, max_frames: int | None, late_broker_after: int | None = None
 ) -> dict[str, Any]:
     """Run the daemon on ``config``; the measurements as a dict."""
-    import edge.daemon as daemon_module
-    from edge.config import load_config
+    import edge.device.daemon as daemon_module
+    from edge.device.config import load_config
 
     cfg = load_config(config)
     daemon_module.Outbox = TimedOutbox  # type: ignore[misc]  # the one instrument, see above

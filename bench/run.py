@@ -46,8 +46,8 @@ def codebook_all_cores(quick: bool) -> dict[str, Any]:
 
     import cv2
 
+    from edge.core.preprocess import PreprocessConfig, to_model_input
     from edge.phantom import generate
-    from edge.preprocess import PreprocessConfig, to_model_input
     from edge.segmenters.codebook import CodebookConfig, CodebookSegmenter
 
     images = [
@@ -161,7 +161,7 @@ def summary_rows(results: dict[str, Any]) -> list[list[Any]]:
     if "memory" in results:
         rows.append(
             [
-                "import edge.daemon s (-X importtime)",
+                "import edge.device.daemon s (-X importtime)",
                 results["memory"]["importtime_edge_daemon_s"],
                 "",
                 "",

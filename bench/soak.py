@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import LEPTON_HZ, daemon_config, median, proc_status_mb, write_config
-from edge.broker import LocalBroker
-from edge.mqtt import MqttConfig, Subscriber
+from edge.comms.mqtt import MqttConfig, Subscriber
+from edge.testing.broker import LocalBroker
 
 __all__ = ["main", "soak"]
 
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 DEVICE = "soak"
 ALERT_LINE = re.compile(
-    r"edge\.pipeline: alert (new|update|end) ([0-9a-f]{32}) grade=\S+ frame=(\d+)"
+    r"edge\.device\.pipeline: alert (new|update|end) ([0-9a-f]{32}) grade=\S+ frame=(\d+)"
 )
 STOPPED_LINE = re.compile(r"stopped: (\d+) frames \((\d+) bad, (\d+) dropped\), alerts (\{.*\}), outbox depth (\d+)")  # fmt: skip
 LEFT_LINE = re.compile(r"(\d+) alert\(s\) stay in the outbox")
@@ -177,7 +177,7 @@ def _drive(
     log_path = folder / "daemon.log"
     outages = _outages(seconds, every, down)
     rss: list[tuple[float, float]] = []
-    cmd = [sys.executable, "-m", "edge.cli", "-v", "run", "--config", str(config)]
+    cmd = [sys.executable, "-m", "edge.cli.main", "-v", "run", "--config", str(config)]
     with log_path.open("w") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
         started = time.monotonic()

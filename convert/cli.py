@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from edge import DISCLAIMER
-from edge.cli import run_command
-from edge.manifest import QUANT_MODES
+from edge.cli.main import run_command
+from edge.io.manifest import QUANT_MODES
 
 __all__ = ["EXIT_PARITY_FAILED", "build_parser", "main"]
 

@@ -1,12 +1,12 @@
 """Convert a trained run's ``model.keras`` to ``NAME-QUANT.tflite`` plus its manifest.
 
-The manifest (:class:`edge.manifest.ModelManifest`) records the file's sha256, the input and
+The manifest (:class:`edge.io.manifest.ModelManifest`) records the file's sha256, the input and
 output tensors as LiteRT reports them (shape, dtype, scale, zero point), the preprocessing the
 model was trained with, the training run (``config.json`` in the run folder) and its held-out
 metrics (``metrics.json``), and the converter versions.
 
 Run folder conventions read here (all optional): ``config.json`` with ``run_id`` (else the
-folder name) and ``preprocess`` (a :class:`~edge.preprocess.PreprocessConfig` dict), and
+folder name) and ``preprocess`` (a :class:`~edge.core.preprocess.PreprocessConfig` dict), and
 ``metrics.json`` with the held-out metrics of the Keras model (else ``summary.json``, which
 ``thermoseg-train fit`` writes with the best validation Dice).
 """
@@ -34,9 +34,9 @@ from convert.tflite import (
     palette_ramp,
     representative_images,
 )
+from edge.core.preprocess import PreprocessConfig
 from edge.errors import ConfigError, ModelError
-from edge.litert import make_interpreter
-from edge.manifest import (
+from edge.io.manifest import (
     QUANT_MODES,
     ConverterInfo,
     ModelManifest,
@@ -47,13 +47,13 @@ from edge.manifest import (
     tensor_info,
     write_manifest,
 )
-from edge.preprocess import PreprocessConfig
+from edge.segmenters._litert import make_interpreter
 
 __all__ = ["INPUT_MEANING", "OUTPUT_MEANING", "export_tflite", "load_keras_model", "read_run_info"]
 
 log = logging.getLogger(__name__)
 
-INPUT_MEANING = "RGB 0..255 of one frame from edge.preprocess.to_model_input (batch of 1)"
+INPUT_MEANING = "RGB 0..255 of one frame from edge.core.preprocess.to_model_input (batch of 1)"
 OUTPUT_MEANING = "per-pixel probability (0..1) that the pixel is abnormally warm; sigmoid"
 
 

@@ -20,7 +20,7 @@ option explicitly and fix the input to ``[1, S, S, 3]`` so the manifest can chec
   (:func:`representative_images`). Input and output are **uint8**: the model starts with
   ``Rescaling(1/255)``, so the float input range is exactly 0..255 and the uint8 input
   quantises with scale 1, zero point 0 — the device feeds the RGB bytes from
-  :func:`edge.preprocess.to_model_input` unchanged, with no extra pass over the image; an int8
+  :func:`edge.core.preprocess.to_model_input` unchanged, with no extra pass over the image; an int8
   input would need a -128 shift per pixel. The sigmoid output as uint8 has scale 1/256.
   Before int8 conversion the model is rewritten by :func:`convert.equalize.equalize_for_int8`
   (equal activation ranges, ReLU6 at a calibration quantile, logit clipped to ±16): converted
@@ -41,10 +41,10 @@ import numpy.typing as npt
 
 from convert._tf import import_tensorflow
 from convert.equalize import LOGIT_CLIP, equalize_for_int8
+from edge.core.preprocess import PreprocessConfig, colorize, to_model_input
 from edge.errors import DatasetError, FrameError, ModelError
-from edge.manifest import QUANT_MODES
-from edge.preprocess import PreprocessConfig, colorize, to_model_input
-from edge.readers import list_frame_files, read_frame
+from edge.io.manifest import QUANT_MODES
+from edge.io.readers import list_frame_files, read_frame
 
 __all__ = [
     "CONVERSION_METHOD",

@@ -2,7 +2,7 @@
 
 Both see the same frames through the same preprocessing (the manifest's), both masks are
 thresholded the same way (probability > threshold), and both are scored against the ground
-truth masks at model size (:func:`edge.preprocess.mask_to_model`). The check passes when the
+truth masks at model size (:func:`edge.core.preprocess.mask_to_model`). The check passes when the
 TFLite model's Dice is no more than ``tolerance`` below the Keras model's.
 
 "Dice" is pooled over the whole folder (pixel counts summed over frames, then Dice): most
@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from convert.export import load_keras_model
+from edge.core.metrics import PixelCounts
+from edge.core.preprocess import mask_to_model, to_model_input
 from edge.errors import DatasetError, FrameError
-from edge.metrics import PixelCounts
-from edge.preprocess import mask_to_model, to_model_input
-from edge.readers import list_frame_files, read_frame, read_mask
+from edge.io.readers import list_frame_files, read_frame, read_mask
 from edge.segmenters.tflite import TFLiteConfig, TFLiteSegmenter
 
 __all__ = ["VerifyReport", "mask_file_for", "verify"]

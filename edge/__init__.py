@@ -5,6 +5,7 @@ Never imports TensorFlow. thermoseg is a screening aid and never diagnoses.
 
 from __future__ import annotations
 
+from edge.core.frame import Frame
 from edge.errors import (
     ConfigError,
     DatasetError,
@@ -15,7 +16,6 @@ from edge.errors import (
     SourceError,
     ThermosegError,
 )
-from edge.frame import Frame
 
 __all__ = [
     "DISCLAIMER",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.broker import LocalBroker, find_mosquitto
 from edge.errors import PublishError
+from edge.testing.broker import LocalBroker, find_mosquitto
 
 
 def _require_mosquitto() -> None:

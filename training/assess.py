@@ -1,9 +1,9 @@
 """``thermoseg-train evaluate``: every method on the same held-out frames, judged the same way.
 
 For each frame the device's preprocessing makes the model input; each method's mask is mapped
-back to the input resolution (:func:`edge.preprocess.mask_to_frame`) and compared with the
+back to the input resolution (:func:`edge.core.preprocess.mask_to_frame`) and compared with the
 ground truth there. The image-level decision is the device's own,
-``edge.analysis.analyse(mask, celsius, AnalysisConfig()).abnormal``, for every method, and the
+``edge.core.analysis.analyse(mask, celsius, AnalysisConfig()).abnormal``, for every method, and the
 truth is "the ground-truth mask has a lesion". Latency is the median wall time of the
 segmentation call alone (model-size RGB in, mask out), one frame at a time as on the device.
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +24,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from edge.core.preprocess import PreprocessConfig
+from edge.core.screening import screen_frame
 from edge.errors import DatasetError, ModelError
-from edge.preprocess import PreprocessConfig, mask_to_frame, to_model_input
-from edge.readers import read_frame, read_mask
+from edge.io.readers import read_frame, read_mask
 from training.data import Sample, discover
 from training.figures import figure_rows, plot_grid
 
@@ -117,8 +117,8 @@ def codebook_method() -> Method:
 def _evaluate_method(
     method: Method, samples: Sequence[Sample], keep: set[int]
 ) -> tuple[dict[str, Any], dict[int, np.ndarray]]:
-    from edge.analysis import AnalysisConfig, analyse
-    from edge.metrics import Evaluation
+    from edge.core.analysis import AnalysisConfig
+    from edge.core.metrics import Evaluation
 
     evaluation = Evaluation()
     analysis_cfg = AnalysisConfig()
@@ -129,17 +129,13 @@ def _evaluate_method(
         truth = read_mask(s.mask)
         if truth.shape != frame.shape:
             raise DatasetError(f"{s.mask}: mask {truth.shape} differs from {s.image} {frame.shape}")
-        rgb = to_model_input(frame, method.preprocess)
-        started = time.perf_counter()
-        small = method.segment(rgb)
-        seconds = time.perf_counter() - started
-        mask = mask_to_frame(small, frame.shape)
-        celsius = frame.celsius()
-        pred_abnormal = bool(analyse(mask, celsius, analysis_cfg).abnormal)
+        decision = screen_frame(frame, method.segment, method.preprocess, analysis_cfg)
+        mask = decision.mask
+        seconds = decision.timings_ms["segment"] / 1e3
         evaluation.add(
             mask,
             truth,
-            pred_abnormal=pred_abnormal,
+            pred_abnormal=decision.abnormal,
             truth_abnormal=bool(truth.any()),
             seconds=seconds,
         )
@@ -210,7 +206,7 @@ def assess(
         masks[m.name] = kept
     markdown = (
         f"Held-out set: `{data}` ({len(samples)} frames). Masks compared at the input resolution; "
-        "image-level decision `edge.analysis.analyse(...).abnormal` for every method.\n\n"
+        "image-level decision `edge.core.analysis.analyse(...).abnormal` for every method.\n\n"
         + _table(rows)
     )
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Seeded augmentation in °C, with the same geometry applied to the mask.
 
-Augmenting in temperature (before :mod:`edge.preprocess` colours the frame) keeps training on
+Augmenting in temperature (before :mod:`edge.core.preprocess` colours the frame) keeps training on
 exactly what the device produces: a flipped, shifted, slightly warmer or noisier frame goes
 through the same palette and resize as a live one. Pseudo-colour (RGB) frames only get the
 geometric part.

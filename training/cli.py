@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from edge import DISCLAIMER
-from edge.cli import run_command
+from edge.cli.main import run_command
 from edge.errors import MissingExtraError
 
 __all__ = ["build_parser", "main"]

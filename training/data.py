@@ -10,7 +10,7 @@ Three folder layouts are recognised (:func:`discover`):
 Images and masks are paired (and their sizes checked) when loaded, before any shuffling; a
 shuffle permutes whole pairs. Frames are split by subject, never by frame, so no subject is in
 both train and validation. The training stream augments in °C and then runs the device's own
-:func:`edge.preprocess.to_model_input`, so training sees exactly what the device sees.
+:func:`edge.core.preprocess.to_model_input`, so training sees exactly what the device sees.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 
+from edge.core.frame import Frame, FrameKind
+from edge.core.preprocess import PreprocessConfig, mask_to_model, to_model_input
 from edge.errors import DatasetError, FrameError
-from edge.frame import Frame, FrameKind
-from edge.preprocess import PreprocessConfig, mask_to_model, to_model_input
-from edge.readers import list_frame_files, read_frame, read_mask
+from edge.io.readers import list_frame_files, read_frame, read_mask
 from training.augment import AugmentConfig, augment
 
 if TYPE_CHECKING:

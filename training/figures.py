@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.preprocess import PreprocessConfig, colorize, to_model_input
-from edge.readers import read_frame, read_mask
+from edge.core.preprocess import PreprocessConfig, colorize, to_model_input
+from edge.io.readers import read_frame, read_mask
 from training.data import Sample
 
 __all__ = ["figure_rows", "plot_grid"]

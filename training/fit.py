@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core.preprocess import PreprocessConfig
 from edge.errors import DatasetError
-from edge.preprocess import PreprocessConfig
 from training.augment import AugmentConfig
 from training.presets import PRESETS, Preset
 

@@ -15,7 +15,7 @@ Differences from the paper's table (:data:`PAPER_TABLE`), and why:
   parameter count.
 * **Rescaling inside the model.** A ``Rescaling(1/255)`` layer (no parameters) maps the
   uint8-range RGB the device produces to [0, 1], so the converted TFLite model takes exactly what
-  :func:`edge.preprocess.to_model_input` returns. The paper scaled outside the model.
+  :func:`edge.core.preprocess.to_model_input` returns. The paper scaled outside the model.
 * **Typos in the paper's table.** The row for the second level lists 12 filters at 64×64
   (128 by the architecture and by its own parameter count) and ``conv3_1`` lists 295,163
   parameters (3·3·128·256 + 256 = 295,168). :data:`PAPER_TABLE` keeps the published values and

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
-from edge.preprocess import PreprocessConfig
+from edge.core.preprocess import PreprocessConfig
 
 __all__ = ["Segmenter"]
 
@@ -23,7 +23,7 @@ __all__ = ["Segmenter"]
 class Segmenter(ABC):
     """Turns the model-size RGB image into an abnormal-region mask.
 
-    ``segment`` takes RGB uint8 (S, S, 3) from :func:`edge.preprocess.to_model_input` and returns
+    ``segment`` takes RGB uint8 (S, S, 3) from :func:`edge.core.preprocess.to_model_input` and returns
     a uint8 (S, S) mask of 0/1 where 1 marks abnormally warm pixels.
     """
 

@@ -23,10 +23,10 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core.preprocess import PreprocessConfig
 from edge.errors import FrameError, ModelError
-from edge.litert import make_interpreter
-from edge.manifest import ModelManifest, TensorInfo, check_tensor, load_verified
-from edge.preprocess import PreprocessConfig
+from edge.io.manifest import ModelManifest, TensorInfo, check_tensor, load_verified
+from edge.segmenters._litert import make_interpreter
 from edge.segmenters.base import Segmenter
 
 __all__ = ["DEFAULT_MODEL", "TFLiteConfig", "TFLiteSegmenter", "default_model_path"]
@@ -144,7 +144,7 @@ class TFLiteSegmenter(Segmenter):
         if image.shape != (self.size, self.size, 3):
             raise FrameError(
                 f"tflite segmenter: image shape {image.shape}; {self.model_path.name} expects "
-                f"({self.size}, {self.size}, 3) from edge.preprocess.to_model_input"
+                f"({self.size}, {self.size}, 3) from edge.core.preprocess.to_model_input"
             )
         interpreter = self._interpreter()
         interpreter.set_tensor(self._in_index, _quantize(image, self.manifest.input)[None])

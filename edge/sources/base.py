@@ -1,6 +1,6 @@
 """What every frame source provides (picamera2/flirpy style).
 
-``start()`` opens the device or file list, ``read()`` returns the next :class:`~edge.frame.Frame`
+``start()`` opens the device or file list, ``read()`` returns the next :class:`~edge.core.frame.Frame`
 (or ``None`` when a finite source is exhausted), ``stop()`` closes it. ``close()`` is ``stop()``
 and is safe to call twice; sources are context managers.
 """
@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from edge.frame import Frame
+from edge.core.frame import Frame
 
 __all__ = ["FrameSource"]
 

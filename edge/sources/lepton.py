@@ -20,8 +20,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from edge.core.frame import Frame, y16_to_celsius
 from edge.errors import FrameError, SourceError
-from edge.frame import Frame, y16_to_celsius
 from edge.sources.base import FrameSource
 
 __all__ = ["LEPTON_WIDTH", "LeptonConfig", "LeptonSource", "decode_lepton", "find_video_device"]

@@ -15,8 +15,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core.frame import Frame
 from edge.errors import FrameError, MissingExtraError, SourceError
-from edge.frame import Frame
 from edge.sources.base import FrameSource
 
 __all__ = ["Picamera2Config", "Picamera2Source"]

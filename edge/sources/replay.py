@@ -1,6 +1,6 @@
 """Replay recorded frame files (a folder or a list) as if they came from a camera.
 
-Files are read by :func:`edge.readers.read_frame` (any supported format), at ``fps`` frames per
+Files are read by :func:`edge.io.readers.read_frame` (any supported format), at ``fps`` frames per
 second (0 = as fast as the pipeline takes them), once or looping. A corrupt file or one of the
 wrong size raises :class:`FrameError` for that frame only: the capture thread counts and skips
 it and the next read moves on to the next file.
@@ -16,11 +16,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core.frame import Frame
 from edge.errors import FrameError, SourceError
-from edge.frame import Frame
-from edge.readers import list_frame_files, read_frame
+from edge.io.readers import list_frame_files, read_frame
+from edge.sources._pacing import Pacer
 from edge.sources.base import FrameSource
-from edge.sources.pacing import Pacer
 
 __all__ = ["ReplayConfig", "ReplaySource"]
 

@@ -17,10 +17,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core.frame import Frame, celsius_to_y16
 from edge.errors import SourceError
-from edge.frame import Frame, celsius_to_y16
+from edge.sources._pacing import Pacer
 from edge.sources.base import FrameSource
-from edge.sources.pacing import Pacer
 
 __all__ = ["ScriptSegment", "SyntheticConfig", "SyntheticSource"]
 

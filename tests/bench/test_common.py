@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.common import daemon_config, print_table, wait_peak_rss_mb, write_config
-from edge.config import load_config
+from edge.device.config import load_config
 from edge.errors import ConfigError
 
 

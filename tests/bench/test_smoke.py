@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench import bench_codebook, bench_memory, bench_mqtt, bench_scaling, bench_tflite, run
-from edge.manifest import QUANT_MODES
+from edge.io.manifest import QUANT_MODES
 
 
 def test_codebook_bench_reports_frames_per_second_for_every_variant() -> None:
@@ -59,7 +59,7 @@ def test_memory_bench_reads_the_daemons_peak_rss_and_start_up() -> None:
     for row in result["segmenters"].values():
         assert row["peak_rss_mb"] > python_rss
         assert row["ready_s"] > 0 and row["online_s"] > 0
-    assert result["imports"]["edge.daemon"]["peak_rss_mb"] > python_rss
+    assert result["imports"]["edge.device.daemon"]["peak_rss_mb"] > python_rss
     assert result["importtime_edge_daemon_s"] > 0
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge.core.preprocess import PreprocessConfig, mask_to_model, to_model_input
+from edge.io.readers import list_frame_files, read_frame, read_mask
 from edge.phantom import write_dataset
-from edge.preprocess import PreprocessConfig, mask_to_model, to_model_input
-from edge.readers import list_frame_files, read_frame, read_mask
 
 SIZE = 64
 PREPROCESS = PreprocessConfig(size=SIZE)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from convert.cli import EXIT_PARITY_FAILED, main
-from edge.manifest import read_manifest
+from edge.io.manifest import read_manifest
 from tests.convert.conftest import PREPROCESS, SIZE
 
 

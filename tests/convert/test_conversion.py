@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.manifest import read_manifest, sha256_bytes
+from edge.io.manifest import read_manifest, sha256_bytes
 from tests.convert.conftest import PREPROCESS, QUANTS, SIZE, model_inputs
 
 HERE = Path(__file__).parent

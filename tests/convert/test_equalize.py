@@ -11,7 +11,7 @@ import pytest
 from convert.equalize import LOGIT_CLIP, equalize_for_int8
 from convert.tflite import convert_keras_model
 from edge.errors import ModelError
-from edge.manifest import read_manifest
+from edge.io.manifest import read_manifest
 from tests.convert.conftest import model_inputs
 
 DECODER_GAIN = 300.0  # like the trained lite U-Net: decoder activations in the hundreds
@@ -34,7 +34,7 @@ def _probabilities(model: Any, images: list[np.ndarray]) -> np.ndarray:
 
 
 def _tflite_probabilities(flatbuffer: bytes, images: list[np.ndarray]) -> np.ndarray:
-    from edge.litert import make_interpreter
+    from edge.segmenters._litert import make_interpreter
 
     interpreter = make_interpreter(flatbuffer, 1, source="test")
     (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from edge import DISCLAIMER
-from edge.alerts import iso_utc
-from edge.analysis import Region
-from edge.mqtt import Subscriber
+from edge.comms.mqtt import Subscriber
+from edge.core.analysis import Region
+from edge.device.alerts import iso_utc
 
 
 def alert_payload(
@@ -107,8 +107,8 @@ import json, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from mqtt_helpers import alert_payload
-from edge.mqtt import MqttConfig, MqttPublisher
-from edge.outbox import Outbox, OutboxConfig
+from edge.comms.mqtt import MqttConfig, MqttPublisher
+from edge.comms.outbox import Outbox, OutboxConfig
 
 port, outbox_path, n, mode = int(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 box = Outbox(outbox_path, OutboxConfig())

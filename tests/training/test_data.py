@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
+from edge.core.preprocess import PreprocessConfig
 from edge.errors import DatasetError
+from edge.io.readers import write_mask_png
 from edge.phantom import write_dataset
-from edge.preprocess import PreprocessConfig
-from edge.readers import write_mask_png
 from training.augment import AugmentConfig, augment
 from training.data import discover, load_pairs, make_dataset, split_by_subject
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge.core.preprocess import PreprocessConfig
 from edge.phantom import write_dataset
-from edge.preprocess import PreprocessConfig
 from training.cli import main
 from training.data import discover, load_pairs, make_dataset
 

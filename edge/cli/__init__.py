@@ -1,0 +1,1 @@
+"""The ``thermoseg-edge`` command line: one module per sub-command, ``register(subparsers)``."""

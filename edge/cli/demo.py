@@ -1,0 +1,163 @@
+"""``make demo`` / ``python -m edge.cli.demo``: the whole device loop on one machine, in ~25 s.
+
+Starts a private mosquitto on a free loopback port, runs the daemon in-process on the synthetic
+camera (``firmware_config/demo.toml``: normal and abnormal phantom subjects in turn) with the
+shipped default segmenter (the int8 TFLite model when present, else the codebook), prints each
+alert event as a subscriber receives it, then stops everything it started and prints a summary.
+No hardware, no network. thermoseg is a screening aid: alerts ask for clinician review.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from edge import DISCLAIMER
+from edge.errors import ConfigError, ThermosegError
+
+__all__ = ["DEMO_CONFIG", "default_segmenter", "main", "run_demo", "shipped_model"]
+
+log = logging.getLogger("edge.cli.demo")
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_CONFIG = ROOT / "firmware_config" / "demo.toml"
+
+
+def shipped_model() -> Path | None:
+    """The package's default TFLite model, or None when this installation lacks it."""
+    from edge.segmenters.tflite import default_model_path
+
+    try:
+        return default_model_path()
+    except ThermosegError:
+        return None
+
+
+def default_segmenter(choice: str = "auto") -> dict[str, Any]:
+    """The segmenter section: ``auto`` is the shipped default TFLite model when this installation
+    has it, else the codebook; ``tflite`` or ``codebook`` force one."""
+    if choice == "tflite" or (choice == "auto" and shipped_model() is not None):
+        return {"type": "tflite", "num_threads": 2}  # model unset: the shipped default
+    return {"type": "codebook"}
+
+
+def _alert_line(payload: dict[str, Any]) -> str:
+    regions = payload.get("regions") or []
+    dt = payload.get("max_delta_t_c")
+    dt_text = f"{dt:+.1f} °C" if isinstance(dt, int | float) else "n/a"
+    return (
+        f"  {payload.get('timestamp', '')[11:23]}  ALERT {str(payload.get('event')).upper():6s} "
+        f"{str(payload.get('alert_id'))[:8]}  grade={payload.get('grade')}  "
+        f"regions={len(regions)}  max ΔT={dt_text}  frame={payload.get('frame_sequence')}"
+    )
+
+
+def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG, segmenter: str = "auto") -> int:
+    """Run the demo; 0 when every alert the daemon sent reached the subscriber."""
+    from edge.comms.mqtt import Subscriber, topic
+    from edge.device.config import parse_config
+    from edge.device.daemon import Daemon
+    from edge.testing.broker import LocalBroker
+
+    try:
+        data = tomllib.loads(config.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{config}: cannot read the demo config: {exc}") from None
+    received: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def on_message(_topic: str, payload: dict[str, Any]) -> None:
+        with lock:
+            received.append(payload)
+        print(_alert_line(payload), flush=True)
+
+    print(f"thermoseg demo — {DISCLAIMER}\n")
+    with (
+        tempfile.TemporaryDirectory(prefix="thermoseg-demo-") as tmp,
+        LocalBroker(workdir=Path(tmp) / "broker") as broker,
+    ):
+        data["state_dir"] = str(Path(tmp) / "state")
+        data.setdefault("mqtt", {}).update({"host": broker.host, "port": broker.port})
+        data["segmenter"] = default_segmenter(segmenter)
+        cfg = parse_config(data, str(config))
+        seg = cfg.segmenter
+        print(f"broker: mosquitto on {broker.host}:{broker.port} (started for this demo)")
+        print(f"camera: synthetic phantoms at {getattr(cfg.source, 'fps', '?')} fps")
+        model = shipped_model()
+        if seg.type == "tflite":
+            print(f"segmenter: tflite ({model.name if model else 'missing model'})")
+        else:
+            print("segmenter: codebook" + (" (no model shipped)" if segmenter == "auto" else ""))
+        alert_topic = topic(cfg.mqtt.topic_prefix, cfg.device_id, "alerts")
+        sub = Subscriber(cfg.mqtt, alert_topic, on_message=on_message)
+        sub.start()
+        if not sub.wait_subscribed(10):
+            raise ThermosegError(f"demo: could not subscribe to {alert_topic}: {sub.last_error}")
+        print(f"listening on {alert_topic} for {seconds:g} s ...\n")
+        daemon = Daemon(cfg)
+        started = time.monotonic()
+        code = daemon.run(max_seconds=seconds)
+        elapsed = time.monotonic() - started
+        sent = dict(daemon.pipeline.alerts_sent) if daemon.pipeline else {}
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:  # QoS 1 deliveries still in flight
+            with lock:
+                if len(received) >= sum(sent.values()):
+                    break
+            time.sleep(0.1)
+        sub.stop()
+    got = Counter(str(p.get("event")) for p in received)
+    if not sent:
+        print("  (no alert in this run: the segmenter found no abnormal warm pattern)")
+    all_in = all(got[k] >= v for k, v in sent.items())
+    print(
+        f"\nsummary: {daemon.stats.frames} frames in {elapsed:.1f} s "
+        f"({daemon.stats.frames / max(elapsed, 1e-9):.1f} fps), "
+        f"{daemon.stats.frames_bad} bad, {daemon.stats.queue_drops} dropped by the queue"
+    )
+    print(
+        "alerts sent:     "
+        + ", ".join(f"{k} {sent.get(k, 0)}" for k in ("new", "update", "end"))
+        + "\nalerts received: "
+        + ", ".join(f"{k} {got.get(k, 0)}" for k in ("new", "update", "end"))
+        + f"  -> {'all received' if all_in else 'SOME MISSING'}"
+    )
+    print(f"broker stopped; every alert carried the disclaimer: {DISCLAIMER}")
+    return 0 if code == 0 and all_in else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m edge.cli.demo", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=25.0, help="how long the daemon runs")
+    parser.add_argument("--config", type=Path, default=DEMO_CONFIG, help="demo device config")
+    parser.add_argument(
+        "--segmenter",
+        choices=("auto", "tflite", "codebook"),
+        default="auto",
+        help="auto: the shipped default TFLite model when present, else the codebook",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the daemon's log")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return run_demo(args.seconds, args.config, args.segmenter)
+    except ThermosegError as exc:
+        print(f"demo: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""``thermoseg-edge evaluate``: score a segmenter against ground-truth masks.
+
+A dataset folder holds frame files and ``masks/<stem>.png`` beside them (the layout
+``thermoseg-edge synth`` writes; ``labels.jsonl`` is used for the file list when present).
+Masks are compared at the input's own resolution; a frame is abnormal when its ground-truth mask
+is non-empty, and the segmenter calls it abnormal when region analysis does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+from edge.cli._common import add_segmenter_options, build_segmenter, preprocess_for
+from edge.core.analysis import AnalysisConfig
+from edge.core.metrics import Evaluation, format_markdown
+from edge.core.screening import screen_frame
+from edge.errors import DatasetError
+from edge.io.readers import list_frame_files, read_frame, read_mask
+
+__all__ = ["iter_pairs", "register"]
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="Dice, IoU, precision/recall, sensitivity/specificity and frames/s on a labelled folder",
+    )
+    add_segmenter_options(p)
+    p.add_argument("--out", type=Path, default=None, help="folder for evaluation.{json,md}")
+    p.add_argument("data", type=Path, help="folder of frames with masks/<stem>.png")
+    p.set_defaults(func=run)
+
+
+def iter_pairs(folder: Path) -> Iterator[tuple[Path, Path]]:
+    """(frame, mask) paths of a labelled folder, in a stable order."""
+    if not folder.is_dir():
+        raise DatasetError(f"{folder}: not a folder")
+    labels = folder / "labels.jsonl"
+    if labels.exists():
+        with open(labels) as fh:
+            frames = [folder / json.loads(line)["file"] for line in fh if line.strip()]
+    else:
+        frames = list_frame_files(folder)
+    if not frames:
+        raise DatasetError(f"{folder}: no frame files found")
+    for frame in frames:
+        mask = folder / "masks" / f"{frame.stem}.png"
+        if not mask.exists():
+            raise DatasetError(f"{frame}: no ground-truth mask at {mask}")
+        yield frame, mask
+
+
+def run(args: argparse.Namespace) -> int:
+    out: Path = args.out or Path("out") / f"evaluate-{args.segmenter}"
+    evaluation = Evaluation()
+    analysis_cfg = AnalysisConfig()
+    with build_segmenter(args) as segmenter:
+        cfg = preprocess_for(segmenter, args)
+        for frame_path, mask_path in iter_pairs(args.data):
+            frame = read_frame(frame_path)
+            truth = read_mask(mask_path)
+            if truth.shape != frame.shape:
+                raise DatasetError(
+                    f"{mask_path}: mask {truth.shape} does not match frame {frame.shape}"
+                )
+            decision = screen_frame(frame, segmenter.segment, cfg, analysis_cfg)
+            evaluation.add(
+                decision.mask,
+                truth,
+                pred_abnormal=decision.abnormal,
+                truth_abnormal=bool(truth.any()),
+                seconds=decision.timings_ms["segment"] / 1e3,
+            )
+        name = segmenter.describe().get("model") or args.segmenter
+    summary = evaluation.summary()
+    table = format_markdown([(str(name), summary)])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "evaluation.json").write_text(
+        json.dumps({"method": name, "data": str(args.data), **summary}, indent=2)
+    )
+    (out / "evaluation.md").write_text(table + "\n")
+    print(table)
+    print(f"written: {out / 'evaluation.json'}, {out / 'evaluation.md'}")
+    return 0

@@ -1,0 +1,74 @@
+"""``thermoseg-edge``: the device-side command line.
+
+Each sub-command lives in its own module under :mod:`edge.cli` and exposes
+``register(subparsers)``; the module list below is the explicit registry.
+Exit codes: 0 success, 1 a user error (bad file, config, model: the message names it), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from edge import DISCLAIMER
+from edge.errors import ThermosegError
+
+__all__ = ["configure_logging", "main", "run_command"]
+
+log = logging.getLogger(__name__)
+
+COMMANDS: tuple[str, ...] = (
+    "edge.cli.synth",
+    "edge.cli.segment",
+    "edge.cli.evaluate",
+    "edge.cli.run",
+    "edge.cli.check_config",
+    "edge.cli.listen",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="thermoseg-edge",
+        description="Segment abnormally warm regions in breast thermograms. " + DISCLAIMER,
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def configure_logging(verbosity: int) -> None:
+    """Entry points alone configure logging; modules only call ``logging.getLogger``."""
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def run_command(prog: str, parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    """Parse, configure logging, run the chosen sub-command; errors become exit status 1.
+
+    Shared by ``thermoseg-edge``, ``thermoseg-train`` and ``thermoseg-convert``.
+    """
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except ThermosegError as exc:
+        print(f"{prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_command("thermoseg-edge", build_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,1 +1,0 @@
-"""Sub-commands of ``thermoseg-edge``; each module exposes ``register(subparsers)``."""

@@ -1,0 +1,1 @@
+"""Talking to the clinic: MQTT publisher and subscriber, the outbox, payload schemas."""

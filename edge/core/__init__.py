@@ -1,0 +1,1 @@
+"""The shared core: frames, preprocessing, analysis, metrics. Imports nothing above it."""

@@ -1,0 +1,297 @@
+"""Frames to alerts: capture thread -> drop-oldest queue -> preprocess -> segment -> hand-off
+-> analyse -> alert tracker -> publish.
+
+Three threads: the capture thread (:class:`~edge.device.capture.CaptureThread`) only reads the
+camera, so a slow model never stalls the camera's USB stream; the inference thread takes the
+newest frames (the queue drops the oldest), preprocesses and segments them; the analysis thread
+measures regions, runs the alert tracker and publishes. The two work threads overlap (the
+model's ``invoke()`` releases the GIL), so frame *n* is analysed while frame *n + 1* is
+segmented. They meet in a small bounded FIFO, so frames and alert events keep their order.
+Per-stage latencies and counters go to :class:`~edge.device.stats.PipelineStats` for the stats topic;
+``total`` runs from the start of preprocessing to the end of publishing (hand-off wait included).
+
+:meth:`Pipeline.request_stop` stops the camera; the work threads then drain what is queued and
+end. A frame that fails anywhere is logged, counted as bad and skipped: bad input never stops the
+pipeline (if every frame fails, no progress is made and systemd's watchdog restarts us).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from edge.core.analysis import AnalysisConfig
+from edge.core.frame import Frame
+from edge.core.preprocess import PreprocessConfig
+from edge.core.screening import Prepared, decide, prepare
+from edge.device._handoff import Handoff
+from edge.device.alerts import AlertTracker
+from edge.device.capture import CaptureConfig, CaptureThread, DropOldestQueue
+from edge.device.stats import PipelineStats
+from edge.errors import ThermosegError
+from edge.segmenters.base import Segmenter
+from edge.sources.base import FrameSource
+
+__all__ = ["Pipeline"]
+
+log = logging.getLogger(__name__)
+
+AlertSink = Callable[[dict[str, Any]], None]
+
+HANDOFF_SIZE = 2  # segmented frames waiting for analysis: enough to decouple, little latency
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A frame with its model input, waiting for the segmenter."""
+
+    prepared: Prepared
+    t0: float
+    preprocess_ms: float
+
+
+@dataclass(frozen=True)
+class _Segmented:
+    """A frame through preprocessing and segmentation, on its way to analysis."""
+
+    prepared: Prepared
+    mask: np.ndarray
+    t0: float
+    preprocess_ms: float
+    segment_ms: float
+
+
+class Pipeline:
+    """Runs one source through one segmenter; alerts go to ``publish`` (e.g. MQTT)."""
+
+    def __init__(
+        self,
+        source: FrameSource,
+        segmenter: Segmenter,
+        tracker: AlertTracker,
+        publish: AlertSink,
+        *,
+        preprocess: PreprocessConfig,
+        analysis: AnalysisConfig,
+        capture: CaptureConfig,
+        stats: PipelineStats | None = None,
+        max_frames: int | None = None,
+    ) -> None:
+        self.source = source
+        self.segmenter = segmenter
+        self.tracker = tracker
+        self.publish = publish
+        self.analysis_cfg = analysis
+        self.preprocess_cfg = self._choose_preprocess(segmenter, preprocess)
+        self.stats = stats if stats is not None else PipelineStats()
+        self.max_frames = max_frames
+        self.queue = DropOldestQueue(capture.queue_size, block=capture.when_full == "block")
+        self.capture = CaptureThread(
+            source, self.queue, capture, on_bad=self.stats.count_bad, on_drop=self.stats.count_drop
+        )
+        self._describe = segmenter.describe()
+        self._abort = threading.Event()
+        self._worker = threading.Thread(target=self._work, name="pipeline", daemon=True)
+        self._analyst = threading.Thread(
+            target=self._analyse_loop, name="pipeline-analyse", daemon=True
+        )
+        self._handoff: Handoff[_Segmented] = Handoff(HANDOFF_SIZE, self._abort)
+        self.alerts_sent: dict[str, int] = {"new": 0, "update": 0, "end": 0}
+        self._last_failure = ""
+
+    @staticmethod
+    def _choose_preprocess(segmenter: Segmenter, configured: PreprocessConfig) -> PreprocessConfig:
+        fixed = segmenter.expected_preprocess()
+        if fixed is not None and fixed != configured:
+            # A model is only valid with the preprocessing it was trained with.
+            log.warning(
+                "pipeline: [preprocess] differs from what the %s model was built for; using the "
+                "model's %s",
+                segmenter.type,
+                fixed.model_dump(),
+            )
+            return fixed
+        return configured
+
+    # -- control ------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the capture and work threads (the source must already be started)."""
+        self.capture.start()
+        self._analyst.start()
+        self._worker.start()
+
+    def request_stop(self) -> None:
+        """Stop reading the camera; the work threads drain what is queued and end."""
+        self.capture.stop()
+
+    def abort(self) -> None:
+        """Stop without draining (after the drain timeout)."""
+        self.capture.stop()
+        self._abort.set()
+        self.queue.close()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the work threads; True when both have ended."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in (self._worker, self._analyst):
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        if not self._alive():
+            self.capture.join(timeout)
+        return not self._alive()
+
+    def _alive(self) -> bool:
+        return self._worker.is_alive() or self._analyst.is_alive()
+
+    @property
+    def finished(self) -> bool:
+        """The work threads ended (source exhausted, max_frames reached or stopped)."""
+        return self._worker.ident is not None and not self._alive()
+
+    @property
+    def progress(self) -> int:
+        """Frames fully processed so far (the watchdog pings only when this grows)."""
+        return self.stats.frames
+
+    def camera(self) -> dict[str, Any]:
+        return self.capture.camera()
+
+    # -- work -----------------------------------------------------------------------------------
+    def _work(self) -> None:
+        """Inference thread: frames from the camera queue through segmentation to the hand-off."""
+        ready: _Prepared | None = None  # the next frame, already preprocessed
+        try:
+            while not self._abort.is_set():
+                if self.max_frames is not None and self._enough_frames():
+                    log.info("pipeline: %d frames processed, stopping", self.stats.frames)
+                    self.request_stop()
+                    self.queue.close()  # nothing more is taken: free a camera thread blocked on put
+                    break
+                if ready is None:
+                    frame = self.queue.get(timeout=0.5)
+                    if frame is None:
+                        if self.queue.closed and not len(self.queue):
+                            break
+                        continue
+                    ready = self._prepare(frame)
+                    if ready is None:
+                        continue
+                item = self._segment(ready)
+                # Preprocess the next frame (when one is waiting) before handing this one off:
+                # it then runs while the analysis thread is idle, and the analysis overlaps
+                # with the next invoke(), which releases the GIL, instead of with preprocessing.
+                ready = None
+                if item is not None and self._may_take(1):
+                    waiting = self.queue.get(timeout=0)
+                    ready = None if waiting is None else self._prepare(waiting)
+                if item is not None and not self._handoff.put(item, self._analyst):
+                    break
+        finally:
+            # The analysis thread ends after what was handed off before.
+            self._handoff.put(None, self._analyst)
+        log.info("pipeline: inference thread ended")
+
+    def _enough_frames(self) -> bool:
+        """max_frames reached? Waits while frames in analysis could still reach it (a frame that
+        fails there does not count, so another one must then be taken)."""
+        limit = self.max_frames
+        assert limit is not None
+        self._handoff.wait_while(lambda in_flight: self.stats.frames + in_flight >= limit)
+        return self.stats.frames >= limit
+
+    def _may_take(self, extra: int) -> bool:
+        """Could another frame be needed, with ``extra`` frames segmented and not handed off?"""
+        if self.max_frames is None:
+            return True
+        return self.stats.frames + self._handoff.in_flight + extra < self.max_frames
+
+    def _analyse_loop(self) -> None:
+        """Analysis thread: handed-off frames, in order, through analysis, alerts and publish."""
+        while (item := self._handoff.get()) is not None:
+            try:
+                self._finish(item)
+            finally:
+                self._handoff.settle()
+        log.info("pipeline: work ended after %d frames", self.stats.frames)
+
+    def process(self, frame: Frame) -> list[dict[str, Any]]:
+        """Run one frame through every stage in this thread; returns the alert events it raised."""
+        ready = self._prepare(frame)
+        item = None if ready is None else self._segment(ready)
+        return [] if item is None else self._finish(item)
+
+    def _prepare(self, frame: Frame) -> _Prepared | None:
+        """Preprocess ``frame``; None (counted bad, logged) when it fails."""
+        try:
+            t0 = time.perf_counter()
+            prepared = prepare(frame, self.preprocess_cfg)
+            t1 = time.perf_counter()
+        except Exception as exc:  # one bad frame must never stop the device
+            self.stats.count_bad()
+            self._log_failure(frame, exc)
+            return None
+        return _Prepared(prepared, t0, (t1 - t0) * 1e3)
+
+    def _segment(self, ready: _Prepared) -> _Segmented | None:
+        """Segment a preprocessed frame; None (counted bad, logged) when it fails."""
+        try:
+            t1 = time.perf_counter()
+            mask = self.segmenter.segment(ready.prepared.image)
+            t2 = time.perf_counter()
+        except Exception as exc:  # one bad frame must never stop the device
+            self.stats.count_bad()
+            self._log_failure(ready.prepared.frame, exc)
+            return None
+        return _Segmented(ready.prepared, mask, ready.t0, ready.preprocess_ms, (t2 - t1) * 1e3)
+
+    def _finish(self, item: _Segmented) -> list[dict[str, Any]]:
+        """Analyse a segmented frame, update the alert state and publish its events."""
+        frame = item.prepared.frame
+        try:
+            t2 = time.perf_counter()
+            _, result = decide(item.prepared, item.mask, self.analysis_cfg)
+            t3 = time.perf_counter()
+            events = self.tracker.update(result, frame, self._describe)
+        except Exception as exc:  # one bad frame must never stop the device
+            self.stats.count_bad()
+            self._log_failure(frame, exc)
+            return []
+        for event in events:
+            try:
+                self.publish(event)
+            except ThermosegError as exc:
+                log.error("pipeline: alert %s not published: %s", event.get("alert_id"), exc)
+                continue
+            kind = str(event.get("event"))
+            self.alerts_sent[kind] = self.alerts_sent.get(kind, 0) + 1
+            log.info(
+                "alert %s %s grade=%s frame=%d",
+                event.get("event"),
+                event.get("alert_id"),
+                event.get("grade"),
+                frame.sequence,
+            )
+        t4 = time.perf_counter()
+        self.stats.record(
+            {
+                "preprocess": item.preprocess_ms,
+                "segment": item.segment_ms,
+                "analyse": (t3 - t2) * 1e3,
+                "total": (t4 - item.t0) * 1e3,
+            }
+        )
+        return events
+
+    def _log_failure(self, frame: Frame, exc: Exception) -> None:
+        text = f"{type(exc).__name__}: {exc}"
+        if text != self._last_failure:  # the same failure on every frame is logged once
+            if isinstance(exc, ThermosegError):
+                log.error("pipeline: frame %d skipped: %s", frame.sequence, text)
+            else:
+                log.exception("pipeline: frame %d skipped: unexpected %s", frame.sequence, text)
+        self._last_failure = text

@@ -1,0 +1,1 @@
+"""Files in and out: frame readers, overlays, model manifests."""

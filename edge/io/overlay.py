@@ -1,0 +1,50 @@
+"""Human-readable pictures of a result: the frame in its palette with abnormal regions outlined."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from edge.core.frame import Frame
+from edge.core.preprocess import PreprocessConfig, colorize
+from edge.errors import FrameError
+
+__all__ = ["render_overlay", "write_png"]
+
+_OUTLINE_RGB = (255, 255, 255)
+_SHADOW_RGB = (0, 0, 0)
+
+
+def render_overlay(
+    frame: Frame, mask: npt.NDArray[np.uint8], cfg: PreprocessConfig
+) -> npt.NDArray[np.uint8]:
+    """RGB uint8 (H, W, 3) at the frame's resolution with the 0/1 ``mask`` regions outlined.
+
+    A dark line under a white one keeps the outline visible on every palette colour.
+    """
+    celsius = frame.celsius()
+    rgb = (
+        frame.pixels.copy()
+        if celsius is None
+        else colorize(celsius, cfg.palette, cfg.t_min, cfg.t_max)
+    )
+    if mask.shape != rgb.shape[:2]:
+        raise FrameError(
+            f"{frame.source or 'frame'}: mask {mask.shape} does not match frame {rgb.shape[:2]}"
+        )
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    thick = max(1, round(max(rgb.shape[:2]) / 320))
+    out = np.ascontiguousarray(rgb)
+    cv2.drawContours(out, contours, -1, _SHADOW_RGB, thick + 1)
+    cv2.drawContours(out, contours, -1, _OUTLINE_RGB, thick)
+    return out
+
+
+def write_png(path: str | Path, image: np.ndarray) -> None:
+    """Write an RGB (H, W, 3) or grey (H, W) uint8 image as PNG."""
+    data = image[..., ::-1] if image.ndim == 3 else image
+    if not cv2.imwrite(str(path), np.ascontiguousarray(data)):
+        raise FrameError(f"{path}: could not write PNG (is the folder writable?)")

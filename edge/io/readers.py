@@ -1,0 +1,277 @@
+"""Read frame and mask files, choosing the reader by the file's content (magic bytes).
+
+Formats (``Frame.metadata["format"]``):
+
+* ``npy``: a 2-D float array of °C (``celsius``), a 2-D uint16 array of Lepton Y16 (``y16``)
+  or a uint8 (H, W, 3) RGB array (``rgb``).
+* ``dmr-txt``: a DMR-IR temperature matrix, text of °C (480 rows × 640 columns in the
+  database; any rectangular size is accepted), values separated by spaces or semicolons,
+  possibly with a trailing separator, lines ending ``\\n``, ``\\r\\n`` or ``\\r\\r\\n``.
+* ``png16`` / ``tiff16``: 16-bit single-channel Lepton Y16 in TLinear mode (``y16``).
+  **Assumption:** counts are centikelvin (0.01 K, the Lepton default) unless
+  ``resolution_k=0.1`` is passed for decikelvin files; the two cannot be told apart reliably
+  from the data, so a file whose counts would mean below -100 °C is logged as suspicious.
+* ``tiff-float``: a 32/64-bit float single-channel TIFF of °C (``celsius``).
+* ``png8`` / ``jpeg`` / ``tiff8``: 8-bit pseudo-colour (``rgb``, converted from OpenCV's BGR;
+  grey images become three equal channels).
+
+Anything truncated, empty, non-numeric or of the wrong shape raises
+:class:`~edge.errors.FrameError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from edge.core.frame import Frame, FrameKind
+from edge.errors import FrameError
+from edge.io._dmr_text import check_celsius_range, parse_temperature_matrix
+
+__all__ = [
+    "FORMATS",
+    "FRAME_SUFFIXES",
+    "list_frame_files",
+    "read_frame",
+    "read_mask",
+    "write_mask_png",
+]
+
+log = logging.getLogger(__name__)
+
+FORMATS: tuple[str, ...] = (
+    "npy",
+    "dmr-txt",
+    "png16",
+    "tiff16",
+    "tiff-float",
+    "png8",
+    "tiff8",
+    "jpeg",
+)
+FRAME_SUFFIXES: tuple[str, ...] = (".npy", ".txt", ".csv", ".png", ".tif", ".tiff", ".jpg", ".jpeg")
+
+_NPY_MAGIC = b"\x93NUMPY"
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+_JPEG_MAGIC = b"\xff\xd8\xff"
+_TEXT_BYTES = frozenset(b"0123456789+-.eE;, \t\r\nnaNAifI")
+
+
+def _sniff(head: bytes) -> str:
+    """The container the first bytes announce: npy, png, tiff, jpeg, text or unknown."""
+    if head.startswith(_NPY_MAGIC):
+        return "npy"
+    if head.startswith(_PNG_MAGIC):
+        return "png"
+    if head.startswith(_TIFF_MAGICS):
+        return "tiff"
+    if head.startswith(_JPEG_MAGIC):
+        return "jpeg"
+    if head and set(head) <= _TEXT_BYTES:
+        return "text"
+    return "unknown"
+
+
+def _read_npy(path: Path) -> tuple[np.ndarray, FrameKind]:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        raise FrameError(
+            f"{path}: not a readable .npy array (truncated or corrupt): {exc}"
+        ) from exc
+    if not isinstance(array, np.ndarray):
+        raise FrameError(f"{path}: expected a single array, got {type(array).__name__}")
+    if array.ndim == 2 and array.dtype == np.uint16:
+        return array, "y16"
+    if array.ndim == 2 and np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all():
+            raise FrameError(f"{path}: the °C array contains NaN or infinity")
+        check_celsius_range(array, path, "the °C array's")
+        return array.astype(np.float32), "celsius"
+    if array.ndim == 3 and array.shape[2] == 3 and array.dtype == np.uint8:
+        return np.ascontiguousarray(array), "rgb"
+    raise FrameError(
+        f"{path}: .npy holds {array.dtype} {array.shape}; expected float °C (H, W), "
+        "uint16 Y16 (H, W) or uint8 RGB (H, W, 3)"
+    )
+
+
+def _check_complete(path: Path, data: bytes, container: str) -> None:
+    """Reject truncated PNG/JPEG files, which OpenCV would half-decode with only a warning."""
+    if container == "png" and b"IEND" not in data[-16:]:
+        raise FrameError(f"{path}: truncated PNG (no IEND chunk at the end of {len(data)} bytes)")
+    if container == "jpeg" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
+        raise FrameError(f"{path}: truncated JPEG (no end-of-image marker after {len(data)} bytes)")
+
+
+def _read_tiff_fallback(path: Path) -> np.ndarray | None:
+    """tifffile, when installed, reads TIFF compressions OpenCV was not built with."""
+    try:
+        import tifffile
+    except ImportError:
+        return None
+    try:
+        return np.asarray(tifffile.imread(path))
+    except Exception as exc:  # tifffile raises many exception types for corrupt files
+        raise FrameError(f"{path}: unreadable TIFF: {exc}") from exc
+
+
+def _decode_image(path: Path, data: bytes, container: str) -> np.ndarray:
+    _check_complete(path, data, container)
+    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if image is None and container == "tiff":
+        image = _read_tiff_fallback(path)
+    if image is None:
+        raise FrameError(f"{path}: unreadable {container.upper()} image (corrupt or truncated)")
+    return image
+
+
+def _image_to_pixels(
+    path: Path, image: np.ndarray, container: str
+) -> tuple[np.ndarray, FrameKind, str]:
+    if image.dtype == np.uint16:
+        if image.ndim != 2:
+            raise FrameError(
+                f"{path}: 16-bit image with shape {image.shape}; expected single-channel Lepton Y16 (H, W)"
+            )
+        return image, "y16", "png16" if container == "png" else "tiff16"
+    if np.issubdtype(image.dtype, np.floating) and container == "tiff":
+        if image.ndim != 2:
+            raise FrameError(f"{path}: float TIFF with shape {image.shape}; expected °C (H, W)")
+        if not np.isfinite(image).all():
+            raise FrameError(f"{path}: the °C TIFF contains NaN or infinity")
+        check_celsius_range(image, path, "the °C TIFF's")
+        return image.astype(np.float32), "celsius", "tiff-float"
+    if image.dtype != np.uint8:
+        raise FrameError(f"{path}: {image.dtype} image; expected 16-bit Y16 or 8-bit pseudo-colour")
+    if image.ndim == 2:
+        rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    elif image.ndim == 3 and image.shape[2] == 3:
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    elif image.ndim == 3 and image.shape[2] == 4:
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+    else:
+        raise FrameError(
+            f"{path}: 8-bit image with shape {image.shape}; expected grey, RGB or RGBA"
+        )
+    fmt = {"png": "png8", "jpeg": "jpeg", "tiff": "tiff8"}[container]
+    return rgb, "rgb", fmt
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise FrameError(f"{path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise FrameError(f"{path}: is a folder, expected a frame file") from exc
+    except OSError as exc:
+        raise FrameError(f"{path}: cannot be read: {exc}") from exc
+    if not data:
+        raise FrameError(f"{path}: the file is empty")
+    return data
+
+
+def read_frame(path: str | Path, *, sequence: int = 0, resolution_k: float = 0.01) -> Frame:
+    """Read one frame file, choosing the reader by its content.
+
+    ``resolution_k`` is the Kelvin per count of 16-bit Y16 files (0.01: centikelvin, the
+    default; 0.1: decikelvin). The frame's timestamp is the file's modification time.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    container = _sniff(data.removeprefix(b"\xef\xbb\xbf")[:16])  # a BOM may precede text
+    kind: FrameKind
+    if container == "npy":
+        pixels, kind = _read_npy(path)
+        fmt = "npy"
+    elif container == "text":
+        pixels, kind, fmt = parse_temperature_matrix(path, data), "celsius", "dmr-txt"
+    elif container in ("png", "tiff", "jpeg"):
+        pixels, kind, fmt = _image_to_pixels(path, _decode_image(path, data, container), container)
+    else:
+        raise FrameError(
+            f"{path}: unrecognised content (starts {data[:8]!r}); expected .npy, a DMR-IR text "
+            "matrix, PNG, TIFF or JPEG"
+        )
+    if kind == "y16":
+        median_c = float(np.median(pixels)) * resolution_k - 273.15
+        if median_c < -100.0:
+            log.warning(
+                "%s: Y16 median reads %.1f °C at %g K/count; decikelvin file? pass resolution_k=0.1",
+                path,
+                median_c,
+                resolution_k,
+            )
+    metadata: dict[str, Any] = {"path": str(path), "format": fmt}
+    return Frame(
+        pixels=pixels,
+        kind=kind,
+        timestamp=os.stat(path).st_mtime,
+        sequence=sequence,
+        source=str(path),
+        metadata=metadata,
+        resolution_k=resolution_k,
+    )
+
+
+def read_mask(path: str | Path) -> npt.NDArray[np.uint8]:
+    """A mask file (PNG/TIFF/JPEG or .npy) as uint8 (H, W) of 0/1: any non-zero pixel is 1.
+
+    For colour masks a pixel is 1 when any colour channel is non-zero (alpha is ignored).
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    container = _sniff(data[:16])
+    if container == "npy":
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (ValueError, EOFError, OSError) as exc:
+            raise FrameError(
+                f"{path}: not a readable .npy mask (truncated or corrupt): {exc}"
+            ) from exc
+    elif container in ("png", "tiff", "jpeg"):
+        array = _decode_image(path, data, container)
+    else:
+        raise FrameError(
+            f"{path}: unrecognised mask content (starts {data[:8]!r}); expected PNG/TIFF/.npy"
+        )
+    if array.ndim == 3 and array.shape[2] in (3, 4):
+        array = array[:, :, :3].any(axis=2)
+    if array.ndim != 2:
+        raise FrameError(f"{path}: mask has shape {array.shape}; expected (H, W) or a colour image")
+    if min(array.shape) < 1:
+        raise FrameError(f"{path}: mask is empty ({array.shape})")
+    return (array != 0).astype(np.uint8)
+
+
+def write_mask_png(path: str | Path, mask: np.ndarray) -> Path:
+    """Write a 0/1 (or boolean, or 0/255) (H, W) mask as an 8-bit PNG of 0/255; returns the path."""
+    path = Path(path)
+    mask = np.asarray(mask)
+    if mask.ndim != 2 or min(mask.shape) < 1:
+        raise FrameError(f"{path}: cannot write mask of shape {mask.shape}; expected (H, W)")
+    ok, encoded = cv2.imencode(".png", np.where(mask != 0, 255, 0).astype(np.uint8))
+    if not ok:
+        raise FrameError(f"{path}: PNG encoding failed")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(encoded.tobytes())
+    return path
+
+
+def list_frame_files(folder: str | Path) -> list[Path]:
+    """The frame files directly in ``folder`` (by suffix, not recursive), sorted by name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FrameError(f"{folder}: not a folder")
+    return sorted(
+        (p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FRAME_SUFFIXES),
+        key=lambda p: p.name,
+    )

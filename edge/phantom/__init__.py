@@ -1,0 +1,39 @@
+"""Synthetic frontal thermograms with exact ground truth (phantoms)."""
+
+from __future__ import annotations
+
+from edge.phantom.generator import (
+    ABNORMAL_EXCESS_C,
+    FPN_SIGMA_C,
+    NETD_SIGMA_C,
+    RESOLUTIONS,
+    Lesion,
+    Phantom,
+    PhantomParts,
+    Resolution,
+    Stage,
+    SubjectLabel,
+    generate,
+    render_parts,
+    stage_for,
+    subject_id,
+    write_dataset,
+)
+
+__all__ = [
+    "ABNORMAL_EXCESS_C",
+    "FPN_SIGMA_C",
+    "NETD_SIGMA_C",
+    "RESOLUTIONS",
+    "Lesion",
+    "Phantom",
+    "PhantomParts",
+    "Resolution",
+    "Stage",
+    "SubjectLabel",
+    "generate",
+    "render_parts",
+    "stage_for",
+    "subject_id",
+    "write_dataset",
+]

@@ -1,0 +1,56 @@
+"""The published JSON Schemas: valid messages pass, a wrong field is named in the error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from edge.comms.mqtt import status_payload
+from edge.comms.schemas import SCHEMA_DIR, load_schema, validate
+from edge.device.stats import PipelineStats
+from tests.edge.mqtt_helpers import alert_payload
+
+
+def test_every_schema_file_is_a_valid_draft_2020_12_schema() -> None:
+    names = sorted(p.name for p in SCHEMA_DIR.glob("*.schema.json"))
+    assert names == ["alert.schema.json", "stats.schema.json", "status.schema.json"]
+    for kind in ("alert", "status", "stats"):
+        schema = load_schema(kind)  # type: ignore[arg-type]
+        assert schema["title"] == f"thermoseg.{kind}/1"
+
+
+def test_alert_with_a_wrong_field_is_rejected_naming_that_field() -> None:
+    bad = alert_payload(3)
+    bad["regions"] = [{"id": 1}]
+    with pytest.raises(ValueError, match=r"alert payload field regions\[0\]"):
+        validate("alert", bad)
+    missing = alert_payload(3)
+    del missing["disclaimer"]
+    with pytest.raises(ValueError, match="disclaimer"):
+        validate("alert", missing)
+    extra = alert_payload(3)
+    extra["diagnosis"] = "cancer"
+    with pytest.raises(ValueError, match="diagnosis"):
+        validate("alert", extra)
+
+
+def test_status_messages_including_the_last_will_validate() -> None:
+    validate("status", status_payload("pi-01", "online", 1_700_000_000.0))
+    validate("status", status_payload("pi-01", "offline", None))
+    with pytest.raises(ValueError, match="state"):
+        validate("status", status_payload("pi-01", "sleeping", None))
+
+
+def test_the_pipeline_stats_payload_validates_before_and_after_frames() -> None:
+    stats = PipelineStats(window=50)
+    camera = {"type": "synthetic", "state": "running", "reopens": 0}
+    kw = {"outbox_depth": 0, "outbox_dropped": 0, "camera": camera, "mqtt_connected": False}
+    validate("stats", stats.payload("pi-01", **kw))  # type: ignore[arg-type]
+    for i in range(5):
+        stats.record({"preprocess": 1.0 + i, "segment": 20.0, "analyse": 2.0, "total": 23.0 + i})
+    payload = stats.payload("pi-01", **kw)  # type: ignore[arg-type]
+    validate("stats", json.loads(json.dumps(payload)))
+    payload["camera"] = {"type": "lepton", "state": "exploded", "reopens": 0}
+    with pytest.raises(ValueError, match=r"camera\.state"):
+        validate("stats", payload)

@@ -1,0 +1,84 @@
+"""The shipped systemd unit: required settings, and `systemd-analyze verify` when available."""
+
+from __future__ import annotations
+
+import configparser
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+UNIT = Path(__file__).resolve().parents[3] / "systemd" / "thermoseg-edge.service"
+
+
+def _service() -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    section = ""
+    for raw in UNIT.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            section = line.strip("[]")
+            continue
+        key, _, value = line.partition("=")
+        values.setdefault(f"{section}.{key}", []).append(value)
+    return values
+
+
+def test_unit_is_type_notify_with_watchdog_restart_and_state_directory() -> None:
+    s = _service()
+    assert s["Service.Type"] == ["notify"]
+    assert int(s["Service.WatchdogSec"][0]) > 0
+    assert s["Service.Restart"] == ["on-failure"]
+    assert s["Service.StateDirectory"] == ["thermoseg"]
+    assert s["Service.ExecStart"] == [
+        "/opt/thermoseg/venv/bin/thermoseg-edge run --config /etc/thermoseg/config.toml"
+    ]
+
+
+def test_unit_loads_the_mqtt_password_as_a_credential() -> None:
+    s = _service()
+    assert "mqtt-password:/etc/thermoseg/mqtt-password" in s["Service.LoadCredential"]
+    assert "#LoadCredential=mqtt-tls-key" in UNIT.read_text()
+
+
+def test_unit_is_hardened_but_keeps_video_devices_reachable() -> None:
+    s = _service()
+    for key, value in {
+        "ProtectSystem": "strict",
+        "NoNewPrivileges": "yes",
+        "PrivateTmp": "yes",
+        "DevicePolicy": "closed",
+        "DynamicUser": "yes",
+        "SupplementaryGroups": "video",
+    }.items():
+        assert s[f"Service.{key}"] == [value], key
+    assert "char-video4linux rw" in s["Service.DeviceAllow"]
+    assert "Service.PrivateDevices" not in s
+    families = s["Service.RestrictAddressFamilies"][0].split()
+    assert {"AF_UNIX", "AF_INET", "AF_INET6"} <= set(families)
+
+
+def test_unit_parses_as_ini() -> None:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string(UNIT.read_text())
+    assert {"Unit", "Service", "Install"} <= set(parser.sections())
+
+
+def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
+    tool = shutil.which("systemd-analyze")
+    if tool is None:
+        pytest.skip("systemd-analyze is not installed (Debian package systemd)")
+    # verify checks that ExecStart exists; point it at this checkout's entry point instead.
+    exe = Path(sys.executable).with_name("thermoseg-edge")
+    if not exe.exists():
+        pytest.skip(f"{exe} is missing: install the project with `pip install -e .`")
+    unit = tmp_path / UNIT.name
+    unit.write_text(UNIT.read_text().replace("/opt/thermoseg/venv/bin/thermoseg-edge", str(exe)))
+    proc = subprocess.run([tool, "verify", str(unit)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "thermoseg-edge.service" not in proc.stderr, proc.stderr
