@@ -29,7 +29,7 @@ import numpy as np
 
 from convert.export import load_keras_model
 from edge.core.metrics import PixelCounts
-from edge.core.preprocess import mask_to_model, to_model_input
+from edge.core.preprocess import mask_to_model, model_input
 from edge.errors import DatasetError, FrameError
 from edge.io.readers import list_frame_files, read_frame, read_mask
 from edge.segmenters.tflite import TFLiteConfig, TFLiteSegmenter
@@ -119,8 +119,9 @@ def verify(
             if not mask_path.is_file():
                 raise DatasetError(f"{path}: ground truth {mask_path} is missing")
             try:
-                image = to_model_input(read_frame(path), cfg)
-                truth = mask_to_model(read_mask(mask_path), cfg.size)
+                model_in = model_input(read_frame(path), cfg)
+                image = model_in.image
+                truth = mask_to_model(read_mask(mask_path), cfg.size, model_in.box)
             except FrameError as exc:
                 log.warning("verify: skipped %s: %s", path, exc)
                 continue

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.core.frame import Frame, FrameKind
-from edge.core.preprocess import PreprocessConfig, mask_to_model, to_model_input
+from edge.core.preprocess import PreprocessConfig, mask_to_model, model_input
 from edge.errors import DatasetError, FrameError
 from edge.io.readers import list_frame_files, read_frame, read_mask
 from training.augment import AugmentConfig, augment
@@ -188,8 +188,9 @@ def _to_model(
     pixels: np.ndarray, mask: np.ndarray, cfg: PreprocessConfig
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
     kind: FrameKind = "celsius" if pixels.ndim == 2 else "rgb"
-    rgb = to_model_input(Frame(pixels=pixels, kind=kind), cfg)
-    return rgb, mask_to_model(mask, cfg.size)[..., None]
+    # One preprocessing with the device: the mask is cut to the same crop as the input.
+    model = model_input(Frame(pixels=pixels, kind=kind), cfg)
+    return model.image, mask_to_model(mask, cfg.size, model.box)[..., None]
 
 
 def model_arrays(

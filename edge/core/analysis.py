@@ -15,9 +15,22 @@
   view the image's left is the patient's right breast.
 * **ΔT** (radiometric only) is the region's mean °C minus the mean °C of its mirror site (each
   region pixel reflected across the midline; pixels reflected out of the image are skipped).
-* **Grade**, after the paper's stages: ``advanced`` when regions lie on both sides of the
-  midline, else ``middle`` when a region covers more than ``middle_area_pct`` % of the body,
-  else ``initial`` (small focal region(s) on one side), ``none`` without any region.
+* **Decision** (``decision = "delta_t"``, the default): a region *counts* only when it lies in
+  the breast ROI (at least ``roi_min_overlap`` of its pixels; :mod:`edge.core.roi`) and its
+  warmth is clinically meaningful against the contralateral site, after the classic
+  thermography asymmetry criteria (see ``docs/decisions/0010-delta-t-decision.md``): a *focal*
+  rule, the region's peak ΔT (``peak_quantile`` of its pixels) ≥ ``focal_delta_t_c`` (1 °C), or
+  a *diffuse* rule, its mean ΔT ≥ ``diffuse_delta_t_c`` (0.5 °C) over at least
+  ``diffuse_min_area_pct`` % of the ROI; optionally an *excess* rule, its mean above the same
+  breast's median by ``baseline_excess_c``. Left and right are never pixel-aligned, so the
+  peak ΔT compares the frame smoothed by ``blur_frac`` of the chest width with the warmest
+  smoothed pixel within ``align_frac`` of the mirror site; the mean ΔT compares the plain means
+  of the region and of its mirror site. Every region
+  is reported, with ``counted`` and the ``rule`` or the ``reason`` it did not count.
+  ``decision = "regions"`` counts every region (the paper's reading: any red region).
+* **Grade**, after the paper's stages, over the counted regions: ``advanced`` when they lie on
+  both sides of the midline, else ``middle`` when one covers more than ``middle_area_pct`` % of
+  the body, else ``initial`` (small focal region(s) on one side), ``none`` without any.
 
 The grade describes the *warm pattern* for a clinician to review; it is not a cancer stage and
 thermoseg never diagnoses.
@@ -26,7 +39,7 @@ thermoseg never diagnoses.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import cv2
@@ -34,21 +47,23 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.core.imaging import body_mask
+from edge.core.imaging import body_from_celsius, body_mask, find_midline
+from edge.core.roi import BreastROI, full_frame_roi
 from edge.errors import FrameError
 
-__all__ = ["GRADES", "Analysis", "AnalysisConfig", "Grade", "Region", "analyse", "find_midline"]
+__all__ = ["GRADES", "Analysis", "AnalysisConfig", "Grade", "Region", "Rule", "analyse"]
 
 log = logging.getLogger(__name__)
 
 Grade = Literal["none", "initial", "middle", "advanced"]
+Rule = Literal["focal_delta_t", "diffuse_delta_t", "baseline_excess", "region"]
 GRADES: tuple[str, ...] = ("none", "initial", "middle", "advanced")
 
 
 class AnalysisConfig(BaseModel):
     """How masks become regions, sides, ΔT and a grade."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     min_region_px: int = Field(
         4, ge=1, description="smallest region counted, in pixels at the mask's resolution"
@@ -86,6 +101,36 @@ class AnalysisConfig(BaseModel):
         le=255,
         description="pseudo-colour: grey levels a body pixel differs from the background",
     )
+    decision: Literal["delta_t", "regions"] = Field(
+        "delta_t", description="'delta_t': ROI + asymmetry rules; 'regions': every region counts"
+    )
+    roi_min_overlap: float = Field(
+        0.5, ge=0.0, le=1.0, description="share of a region's pixels inside the breast ROI"
+    )
+    focal_delta_t_c: float = Field(
+        1.0, gt=0.0, description="focal rule: peak ΔT against the mirror site, °C"
+    )
+    diffuse_delta_t_c: float = Field(
+        0.5, gt=0.0, description="diffuse rule: mean ΔT against the mirror site, °C"
+    )
+    diffuse_min_area_pct: float = Field(
+        0.0, ge=0.0, le=100.0, description="diffuse rule: smallest region, % of the ROI area"
+    )
+    baseline_excess_c: float | None = Field(
+        None, gt=0.0, description="excess rule: mean above the same breast's median, °C (off)"
+    )
+    peak_quantile: float = Field(
+        0.9, gt=0.0, le=1.0, description="the 'peak' ΔT of a region is this quantile"
+    )
+    blur_frac: float = Field(
+        0.01, ge=0.0, le=0.2, description="ΔT smoothing sigma, fraction of the chest width"
+    )
+    align_frac: float = Field(
+        0.02,
+        ge=0.0,
+        le=0.2,
+        description="left/right misalignment tolerated by the peak ΔT, fraction of the chest width",
+    )
 
 
 def _r(value: float | None, digits: int = 3) -> float | None:
@@ -105,6 +150,12 @@ class Region:
     max_c: float | None = None
     mean_c: float | None = None
     delta_t_c: float | None = None
+    delta_t_peak_c: float | None = None
+    excess_c: float | None = None
+    roi_overlap: float = 1.0
+    counted: bool = True
+    rule: Rule | None = None
+    reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable view (floats rounded to 3 decimals)."""
@@ -118,6 +169,12 @@ class Region:
             "max_c": _r(self.max_c),
             "mean_c": _r(self.mean_c),
             "delta_t_c": _r(self.delta_t_c),
+            "delta_t_peak_c": _r(self.delta_t_peak_c),
+            "excess_c": _r(self.excess_c),
+            "roi_overlap": _r(self.roi_overlap),
+            "counted": self.counted,
+            "rule": self.rule,
+            "reason": self.reason,
         }
 
 
@@ -133,9 +190,22 @@ class Analysis:
 
     @property
     def max_delta_t_c(self) -> float | None:
-        """The largest ΔT of any region, None when no region has one."""
-        deltas = [r.delta_t_c for r in self.regions if r.delta_t_c is not None]
+        """The largest ΔT of any counted region, None when none has one."""
+        deltas = [r.delta_t_c for r in self.regions if r.counted and r.delta_t_c is not None]
         return max(deltas) if deltas else None
+
+    @property
+    def score(self) -> float:
+        """A continuous screening score: the largest peak ΔT (°C) of a region in the ROI.
+
+        0 without one. Used to draw ROC curves over the decision threshold; the flag itself is
+        :attr:`abnormal`."""
+        peaks = [
+            r.delta_t_peak_c
+            for r in self.regions
+            if r.delta_t_peak_c is not None and r.reason != "outside the breast ROI"
+        ]
+        return max([0.0, *peaks])
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable view."""
@@ -153,59 +223,80 @@ def _check(name: str, array: np.ndarray | None, shape: tuple[int, ...]) -> None:
         raise FrameError(f"analyse: {name} is {array.shape[:2]}, expected the mask's shape {shape}")
 
 
-def _body_from_celsius(celsius: npt.NDArray[np.float32], body_min_c: float | None) -> np.ndarray:
-    if body_min_c is not None:
-        return celsius > body_min_c
-    lo, hi = float(celsius.min()), float(celsius.max())
-    if hi - lo < 1e-3:  # a flat field has no background to separate
-        return np.ones(celsius.shape, dtype=bool)
-    scaled = ((celsius - lo) * (255.0 / (hi - lo))).astype(np.uint8)
-    _, fg = cv2.threshold(scaled, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return np.asarray(fg, dtype=bool)
-
-
-def find_midline(
-    body: npt.NDArray[Any], method: str = "mirror", search_frac: float = 0.25
-) -> float:
-    """The body's vertical midline x (may be a half pixel); see the module docstring."""
-    b = np.asarray(body) > 0
-    w = b.shape[1]
-    profile = b.sum(axis=0).astype(np.float64)
-    total = profile.sum()
-    if method == "centre" or total == 0:
-        return (w - 1) / 2.0
-    cx = float((profile * np.arange(w)).sum() / total)
-    if method == "centroid":
-        return cx
-    cols = np.flatnonzero(profile)
-    reach = search_frac * (cols[-1] - cols[0] + 1)
-    first = max(int(np.floor(2 * (cx - reach))), 0)
-    last = min(int(np.ceil(2 * (cx + reach))), 2 * (w - 1))
-    if last < first:
-        return cx
-    # Axis m = s / 2 reflects column x to s - x: score every candidate s at once (one row each)
-    # by the profile's mismatch with its mirror. A column whose mirror falls outside the image
-    # has no partner and counts fully. Profiles are whole numbers, so the sums are exact and the
-    # scores equal a column-by-column loop's.
-    s = np.arange(first, last + 1)
-    mirror = s[:, None] - np.arange(w)[None, :]
-    inside = (mirror >= 0) & (mirror < w)
-    mismatch = np.where(inside, np.abs(profile - profile[np.clip(mirror, 0, w - 1)]), profile)
-    score = mismatch.sum(axis=1) / total
-    axes = s / 2.0
-    # Best score; ties go to the axis nearest the centre of mass, then to the leftmost.
-    best = np.lexsort((axes, np.abs(axes - cx), score))[0]
-    return float(axes[best])
-
-
 def _grade(regions: list[Region], middle_pct: float) -> Grade:
-    if not regions:
+    counted = [r for r in regions if r.counted]
+    if not counted:
         return "none"
-    if len({r.side for r in regions}) == 2:
+    if len({r.side for r in counted}) == 2:
         return "advanced"
-    if any(r.area_pct > middle_pct for r in regions):
+    if any(r.area_pct > middle_pct for r in counted):
         return "middle"
     return "initial"
+
+
+@dataclass(frozen=True)
+class _Measure:
+    """Temperatures of one region (°C), against its mirror site and its breast."""
+
+    max_c: float
+    mean_c: float
+    delta: float | None
+    peak: float | None
+    excess: float | None
+
+
+def _measure(
+    ys: np.ndarray,
+    xs: np.ndarray,
+    celsius: npt.NDArray[np.float32],
+    smooth: npt.NDArray[np.float32],
+    reference: npt.NDArray[np.float32],
+    midline: float,
+    side_median: float | None,
+    quantile: float,
+) -> _Measure:
+    values = celsius[ys, xs]
+    max_c, mean_c = float(values.max()), float(values.mean())
+    mx = np.rint(2.0 * midline - xs).astype(np.intp)
+    ok = (mx >= 0) & (mx < celsius.shape[1])
+    delta = peak = None
+    if ok.any():
+        # Left and right are never pixel-aligned: a pixel's peak ΔT is taken against the
+        # warmest smoothed pixel near its mirror site, so symmetric warmth never counts.
+        diff = smooth[ys[ok], xs[ok]] - reference[ys[ok], mx[ok]]
+        delta = float(values[ok].mean() - celsius[ys[ok], mx[ok]].mean())
+        peak = float(np.quantile(diff, quantile))
+    excess = None if side_median is None else mean_c - side_median
+    return _Measure(max_c, mean_c, delta, peak, excess)
+
+
+def _rule(
+    m: _Measure | None, overlap: float, area_pct_roi: float, cfg: AnalysisConfig
+) -> tuple[Rule | None, str]:
+    """Which rule makes a region count, or why it does not."""
+    if cfg.decision == "regions":
+        return "region", ""
+    if overlap < cfg.roi_min_overlap:
+        return None, "outside the breast ROI"
+    if m is None:  # pseudo-colour: no temperatures to compare
+        return "region", ""
+    if m.peak is not None and m.peak >= cfg.focal_delta_t_c:
+        return "focal_delta_t", ""
+    if (
+        m.delta is not None
+        and m.delta >= cfg.diffuse_delta_t_c
+        and area_pct_roi >= cfg.diffuse_min_area_pct
+    ):
+        return "diffuse_delta_t", ""
+    if (
+        cfg.baseline_excess_c is not None
+        and m.excess is not None
+        and m.excess >= cfg.baseline_excess_c
+    ):
+        return "baseline_excess", ""
+    if m.peak is None:
+        return None, "no contralateral site in the frame"
+    return None, "symmetric: ΔT below the focal and diffuse thresholds"
 
 
 def analyse(
@@ -215,8 +306,13 @@ def analyse(
     *,
     body: npt.NDArray[np.uint8] | None = None,
     rgb: npt.NDArray[np.uint8] | None = None,
+    roi: BreastROI | None = None,
 ) -> Analysis:
-    """Regions, midline, ΔT and grade of a 0/1 ``mask`` (H, W); see the module docstring."""
+    """Regions, midline, ΔT, decision and grade of a 0/1 ``mask`` (H, W); see the module docstring.
+
+    ``roi`` is the breast ROI (:func:`edge.core.roi.find_roi`, found once per frame by the
+    screening path); without one the whole frame is the ROI and the midline is searched here.
+    """
     m = np.asarray(mask)
     if m.ndim != 2:
         raise FrameError(f"analyse: mask must be (H, W), got shape {m.shape}")
@@ -224,11 +320,15 @@ def analyse(
     _check("celsius", celsius, shape)
     _check("body", body, shape)
     _check("rgb", rgb, shape)
+    if roi is not None:
+        _check("roi", roi.mask, shape)
     fg = (m > 0).astype(np.uint8)
     if body is not None:
         body_b = np.asarray(body) > 0
+    elif roi is not None:
+        body_b = roi.body
     elif celsius is not None:
-        body_b = _body_from_celsius(celsius, cfg.body_min_c)
+        body_b = body_from_celsius(celsius, cfg.body_min_c)
     elif rgb is not None:
         body_b = body_mask(np.ascontiguousarray(rgb), cfg.body_rgb_threshold) > 0
     else:
@@ -236,7 +336,11 @@ def analyse(
     body_b = body_b | (fg > 0)
     body_area = int(body_b.sum())
     denom = body_area if body_area > 0 else fg.size
-    midline = find_midline(body_b, cfg.midline, cfg.midline_search_frac)
+    if roi is None:
+        roi = full_frame_roi(shape, body_b)
+        roi = replace(roi, midline_x=find_midline(body_b, cfg.midline, cfg.midline_search_frac))
+    midline = roi.midline_x
+    roi_area = max(int(roi.mask.sum()), 1)
     min_area = max(cfg.min_region_px, int(np.ceil(cfg.min_region_frac * denom)))
 
     if fg.any():
@@ -245,22 +349,26 @@ def analyse(
         n, labels, stats, centroids = 1, fg, np.zeros((1, 5), np.int32), np.zeros((1, 2))
     found = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
     found.sort(key=lambda i: (-int(stats[i, cv2.CC_STAT_AREA]), i))
+    smooth = reference = side_medians = None
+    if found and celsius is not None:
+        smooth, reference = _smoothed(celsius, roi.chest_width_px, cfg)
+        side_medians = _side_medians(celsius, roi)
     regions: list[Region] = []
     for rid, i in enumerate(found, start=1):
         x, y, w, h, area = (int(v) for v in stats[i, :5])
         cx, cy = float(centroids[i][0]), float(centroids[i][1])
-        max_c = mean_c = delta = None
-        if celsius is not None:
-            # Only the region's bounding box can hold its pixels (same pixels, same order).
-            ys, xs = np.nonzero(labels[y : y + h, x : x + w] == i)
-            ys += y
-            xs += x
-            values = celsius[ys, xs]
-            max_c, mean_c = float(values.max()), float(values.mean())
-            mx = np.rint(2.0 * midline - xs).astype(np.intp)
-            ok = (mx >= 0) & (mx < shape[1])
-            if ok.any():
-                delta = mean_c - float(celsius[ys[ok], mx[ok]].mean())
+        # Only the region's bounding box can hold its pixels (same pixels, same order).
+        ys, xs = np.nonzero(labels[y : y + h, x : x + w] == i)
+        ys += y
+        xs += x
+        overlap = float(roi.mask[ys, xs].mean())
+        side: Literal["left", "right"] = "left" if cx < midline else "right"
+        measure = None
+        if celsius is not None and smooth is not None and reference is not None and side_medians:
+            measure = _measure(
+                ys, xs, celsius, smooth, reference, midline, side_medians[side], cfg.peak_quantile
+            )
+        rule, reason = _rule(measure, overlap, 100.0 * area / roi_area, cfg)
         regions.append(
             Region(
                 id=rid,
@@ -268,10 +376,16 @@ def analyse(
                 area_px=area,
                 area_pct=100.0 * area / denom,
                 centroid=(cx, cy),
-                side="left" if cx < midline else "right",
-                max_c=max_c,
-                mean_c=mean_c,
-                delta_t_c=delta,
+                side=side,
+                max_c=None if measure is None else measure.max_c,
+                mean_c=None if measure is None else measure.mean_c,
+                delta_t_c=None if measure is None else measure.delta,
+                delta_t_peak_c=None if measure is None else measure.peak,
+                excess_c=None if measure is None else measure.excess,
+                roi_overlap=overlap,
+                counted=rule is not None,
+                rule=rule,
+                reason=reason,
             )
         )
     grade = _grade(regions, cfg.middle_area_pct)
@@ -283,3 +397,32 @@ def analyse(
         midline_x=float(midline),
         body_area_px=body_area,
     )
+
+
+def _smoothed(
+    celsius: npt.NDArray[np.float32], chest_px: float, cfg: AnalysisConfig
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The frame smoothed by ``blur_frac`` and its local maximum over ``align_frac`` (°C)."""
+    sigma = cfg.blur_frac * chest_px
+    smooth = np.asarray(
+        cv2.GaussianBlur(celsius, (0, 0), sigma) if sigma >= 0.3 else celsius, dtype=np.float32
+    )
+    radius = round(cfg.align_frac * chest_px)
+    if radius < 1:
+        return smooth, smooth
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    return smooth, np.asarray(cv2.dilate(smooth, kernel), dtype=np.float32)
+
+
+def _side_medians(
+    celsius: npt.NDArray[np.float32], roi: BreastROI
+) -> dict[Literal["left", "right"], float | None]:
+    """Median °C of each side's ROI (the breast's own baseline), None where it is empty."""
+    xs = np.arange(celsius.shape[1])
+    inside = roi.mask > 0
+    left = inside & (xs < roi.midline_x)[None, :]
+    right = inside & (xs >= roi.midline_x)[None, :]
+    return {
+        "left": float(np.median(celsius[left])) if left.any() else None,
+        "right": float(np.median(celsius[right])) if right.any() else None,
+    }

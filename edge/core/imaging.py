@@ -1,14 +1,18 @@
-"""Imaging helpers shared by the analysis and the segmenters: the body in a colour image."""
+"""Imaging helpers shared by the analysis, the breast ROI and the segmenters: body and midline."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["background_colour", "body_mask"]
+__all__ = ["background_colour", "body_from_celsius", "body_mask", "find_midline"]
 
 U8 = npt.NDArray[np.uint8]
+
+_MIDLINE_CHUNK = 1 << 20  # candidate-axis x column cells scored at once
 
 
 def _u8(array: object) -> U8:
@@ -59,3 +63,55 @@ def body_mask(
     if not keep.any():
         keep[int(area.argmax())] = True
     return np.asarray(keep.astype(np.uint8)[labels], dtype=np.uint8)
+
+
+def body_from_celsius(
+    celsius: npt.NDArray[np.float32], body_min_c: float | None
+) -> npt.NDArray[np.bool_]:
+    """Body pixels of a °C frame: above ``body_min_c``, or Otsu's threshold on the frame's range."""
+    if body_min_c is not None:
+        return celsius > body_min_c
+    lo, hi = float(celsius.min()), float(celsius.max())
+    if hi - lo < 1e-3:  # a flat field has no background to separate
+        return np.ones(celsius.shape, dtype=bool)
+    scaled = ((celsius - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+    _, fg = cv2.threshold(scaled, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return np.asarray(fg, dtype=bool)
+
+
+def find_midline(
+    body: npt.NDArray[Any], method: str = "mirror", search_frac: float = 0.25
+) -> float:
+    """The body's vertical midline x (may be a half pixel); see the module docstring."""
+    b = np.asarray(body) > 0
+    w = b.shape[1]
+    profile = b.sum(axis=0).astype(np.float64)
+    total = profile.sum()
+    if method == "centre" or total == 0:
+        return (w - 1) / 2.0
+    cx = float((profile * np.arange(w)).sum() / total)
+    if method == "centroid":
+        return cx
+    cols = np.flatnonzero(profile)
+    reach = search_frac * (cols[-1] - cols[0] + 1)
+    first = max(int(np.floor(2 * (cx - reach))), 0)
+    last = min(int(np.ceil(2 * (cx + reach))), 2 * (w - 1))
+    if last < first:
+        return cx
+    # Axis m = s / 2 reflects column x to s - x: score every candidate s at once (one row each)
+    # by the profile's mismatch with its mirror. A column whose mirror falls outside the image
+    # has no partner and counts fully. Profiles are whole numbers, so the sums are exact and the
+    # scores equal a column-by-column loop's.
+    s = np.arange(first, last + 1)
+    score = np.empty(len(s), dtype=np.float64)
+    cols = np.arange(w)
+    step = max(1, _MIDLINE_CHUNK // w)  # bounded memory whatever the frame's width
+    for start in range(0, len(s), step):
+        mirror = s[start : start + step, None] - cols[None, :]
+        inside = (mirror >= 0) & (mirror < w)
+        mismatch = np.where(inside, np.abs(profile - profile[np.clip(mirror, 0, w - 1)]), profile)
+        score[start : start + step] = mismatch.sum(axis=1) / total
+    axes = s / 2.0
+    # Best score; ties go to the axis nearest the centre of mass, then to the leftmost.
+    best = np.lexsort((axes, np.abs(axes - cx), score))[0]
+    return float(axes[best])

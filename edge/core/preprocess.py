@@ -13,10 +13,23 @@
 :func:`mask_to_frame` maps a model-size mask back to the input's own resolution (nearest
 neighbour, so it stays 0/1); :func:`mask_to_model` does the reverse for ground truth (area
 average, then ≥ 0.5, so thin lesions are neither dropped nor fattened by the resize).
+
+Options beyond the paper (named, off by default, recorded in every model manifest):
+
+* ``crop = "roi"``: the frame is first cropped to the breast region's box
+  (:func:`edge.core.roi.find_roi`, symmetric about the body midline), so a wide 640×480
+  clinical view does not shrink a lesion to a pixel or two; masks map back into that box.
+* ``span = "body"``: the palette span is anchored on the body's own median °C
+  (``median - span_below_c`` .. ``median + span_above_c``) instead of a fixed band, since skin
+  temperature differs by several degrees between people and rooms.
+* ``encoding = "delta"``: instead of a palette, three channels that carry warmth *relative* to
+  the subject: the body-relative temperature over the span, the difference to the mirrored
+  (contralateral) pixel, and the excess over a smooth local baseline (±``delta_range_c`` each).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
@@ -26,20 +39,25 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge.core.frame import Frame
+from edge.core.imaging import body_from_celsius
+from edge.core.roi import BreastROI, RoiConfig, find_roi
 from edge.errors import FrameError
 
 __all__ = [
     "PALETTES",
+    "ModelInput",
     "PreprocessConfig",
     "celsius_at_model_size",
     "colorize",
     "mask_to_frame",
     "mask_to_model",
+    "model_input",
     "palette_lut",
     "resize_to_model",
     "to_model_input",
 ]
 
+U8 = npt.NDArray[np.uint8]
 Palette = Literal["jet", "rainbow", "inferno", "iron", "gray"]
 Interpolation = Literal["auto", "area", "linear", "cubic", "nearest"]
 
@@ -73,13 +91,28 @@ _INTERP = {
 class PreprocessConfig(BaseModel):
     """How a frame becomes the model's 128×128×3 RGB input."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     palette: Palette = Field("jet", description="palette mapping °C to RGB")
     t_min: float = Field(28.0, description="°C mapped to the palette's first colour")
     t_max: float = Field(38.0, description="°C mapped to the palette's last colour")
     size: int = Field(128, ge=16, le=1024, description="model input side in pixels")
     interpolation: Interpolation = Field("auto", description="resize interpolation")
+    crop: Literal["none", "roi"] = Field(
+        "none", description="'roi': crop to the breast region's box before resizing"
+    )
+    roi: RoiConfig = Field(default_factory=RoiConfig, description="breast ROI (crop = 'roi')")
+    span: Literal["fixed", "body"] = Field(
+        "fixed", description="'fixed': t_min..t_max; 'body': anchored on the body median °C"
+    )
+    span_below_c: float = Field(4.0, gt=0.0, description="span = 'body': °C below the median")
+    span_above_c: float = Field(6.0, gt=0.0, description="span = 'body': °C above the median")
+    encoding: Literal["palette", "delta"] = Field(
+        "palette", description="'palette' (the paper's) or 'delta' (relative-warmth channels)"
+    )
+    delta_range_c: float = Field(
+        2.0, gt=0.0, description="encoding = 'delta': ± °C of the contralateral/local channels"
+    )
 
     @model_validator(mode="after")
     def _span(self) -> PreprocessConfig:
@@ -138,17 +171,73 @@ def celsius_at_model_size(frame: Frame, cfg: PreprocessConfig) -> npt.NDArray[np
     return resize_to_model(celsius, cfg.size, cfg.interpolation).astype(np.float32, copy=False)
 
 
+@dataclass(frozen=True)
+class ModelInput:
+    """A frame's model input and where it came from in the frame."""
+
+    image: npt.NDArray[np.uint8]  # RGB uint8 (size, size, 3)
+    box: tuple[int, int, int, int]  # (x0, y0, x1, y1) of the frame the input shows
+    roi: BreastROI | None  # the breast ROI, when cropping found one
+    baseline_c: float | None  # the body median °C the span and channels are relative to
+
+
+def _encode_delta(celsius: npt.NDArray[np.float32], lo: float, hi: float, rng: float) -> U8:
+    size = celsius.shape[0]
+    rel = (celsius - np.float32(lo)) * np.float32(255.0 / (hi - lo))
+    mirror = celsius - celsius[:, ::-1]
+    local = celsius - cv2.GaussianBlur(celsius, (0, 0), sigmaX=size / 16.0)
+    scale = np.float32(127.5 / rng)
+    channels = [rel, mirror * scale + np.float32(127.5), local * scale + np.float32(127.5)]
+    return np.stack([np.clip(np.rint(c), 0, 255).astype(np.uint8) for c in channels], axis=-1)
+
+
+def model_input(frame: Frame, cfg: PreprocessConfig) -> ModelInput:
+    """The model's RGB uint8 (size, size, 3) input for ``frame``, with its crop box."""
+    h, w = frame.shape
+    celsius = frame.celsius()
+    if celsius is None:
+        rgb = resize_to_model(frame.pixels, cfg.size, cfg.interpolation)
+        return ModelInput(rgb, (0, 0, w, h), None, None)
+    roi = find_roi(celsius, cfg.roi) if cfg.crop == "roi" else None
+    box = roi.box if roi is not None else (0, 0, w, h)
+    x0, y0, x1, y1 = box
+    small = resize_to_model(celsius[y0:y1, x0:x1], cfg.size, cfg.interpolation).astype(
+        np.float32, copy=False
+    )
+    baseline = None
+    lo, hi = cfg.t_min, cfg.t_max
+    if cfg.span == "body" or cfg.encoding == "delta":
+        body = roi.body if roi is not None else body_from_celsius(celsius, None)
+        values = celsius[body] if body.any() else celsius.ravel()
+        baseline = float(np.median(values))
+        if cfg.span == "body":
+            lo, hi = baseline - cfg.span_below_c, baseline + cfg.span_above_c
+    if cfg.encoding == "delta":
+        image = _encode_delta(small, lo, hi, cfg.delta_range_c)
+    else:
+        image = colorize(small, cfg.palette, lo, hi)
+    return ModelInput(image, box, roi, baseline)
+
+
 def to_model_input(frame: Frame, cfg: PreprocessConfig) -> npt.NDArray[np.uint8]:
     """The model's RGB uint8 (size, size, 3) input for ``frame``."""
-    celsius = celsius_at_model_size(frame, cfg)
-    if celsius is not None:
-        return colorize(celsius, cfg.palette, cfg.t_min, cfg.t_max)
-    return resize_to_model(frame.pixels, cfg.size, cfg.interpolation)
+    return model_input(frame, cfg).image
 
 
-def mask_to_frame(mask: npt.NDArray[np.uint8], shape: tuple[int, int]) -> npt.NDArray[np.uint8]:
-    """A model-size 0/1 mask back to the input's (H, W), nearest neighbour (stays 0/1)."""
+def mask_to_frame(
+    mask: npt.NDArray[np.uint8],
+    shape: tuple[int, int],
+    box: tuple[int, int, int, int] | None = None,
+) -> npt.NDArray[np.uint8]:
+    """A model-size 0/1 mask back to the input's (H, W), nearest neighbour (stays 0/1).
+
+    With ``box`` (the crop the model saw) the mask fills that box and the rest is 0."""
     h, w = shape
+    if box is not None and tuple(box) != (0, 0, w, h):
+        x0, y0, x1, y1 = box
+        full = np.zeros((h, w), dtype=np.uint8)
+        full[y0:y1, x0:x1] = mask_to_frame(mask, (y1 - y0, x1 - x0))
+        return full
     if mask.shape == (h, w):
         return mask
     return np.asarray(
@@ -156,9 +245,17 @@ def mask_to_frame(mask: npt.NDArray[np.uint8], shape: tuple[int, int]) -> npt.ND
     )
 
 
-def mask_to_model(mask: npt.NDArray[Any], size: int = 128) -> npt.NDArray[np.uint8]:
-    """A full-resolution 0/1 (or 0/255) mask to (size, size) 0/1: area average, then ≥ 0.5."""
-    binary = (np.asarray(mask) > 0).astype(np.float32)
+def mask_to_model(
+    mask: npt.NDArray[Any], size: int = 128, box: tuple[int, int, int, int] | None = None
+) -> npt.NDArray[np.uint8]:
+    """A full-resolution 0/1 (or 0/255) mask to (size, size) 0/1: area average, then ≥ 0.5.
+
+    With ``box`` only that crop of the mask is taken (the crop the model input shows)."""
+    m = np.asarray(mask)
+    if box is not None:
+        x0, y0, x1, y1 = box
+        m = m[y0:y1, x0:x1]
+    binary = (m > 0).astype(np.float32)
     if binary.shape == (size, size):
         return binary.astype(np.uint8)
     flag = _interp_flag((binary.shape[0], binary.shape[1]), size, "auto")

@@ -17,7 +17,8 @@ import numpy.typing as npt
 
 from edge.core.analysis import Analysis, AnalysisConfig, analyse
 from edge.core.frame import Frame
-from edge.core.preprocess import PreprocessConfig, mask_to_frame, to_model_input
+from edge.core.preprocess import ModelInput, PreprocessConfig, mask_to_frame, model_input
+from edge.core.roi import BreastROI, find_roi
 
 __all__ = ["Decision", "Prepared", "SegmentFn", "decide", "prepare", "screen_frame"]
 
@@ -29,10 +30,16 @@ SegmentFn = Callable[[RGB], Mask]
 
 @dataclass(frozen=True)
 class Prepared:
-    """A frame and the model input made from it."""
+    """A frame, the model input made from it and the frame's breast ROI."""
 
     frame: Frame
-    image: RGB
+    model: ModelInput
+    roi: BreastROI | None  # None for pseudo-colour frames (no temperatures)
+
+    @property
+    def image(self) -> RGB:
+        """The model's RGB uint8 (size, size, 3) input."""
+        return self.model.image
 
 
 @dataclass(frozen=True)
@@ -51,17 +58,23 @@ class Decision:
 
 
 def prepare(frame: Frame, cfg: PreprocessConfig) -> Prepared:
-    """The model input for ``frame`` (the device's one preprocessing)."""
-    return Prepared(frame, to_model_input(frame, cfg))
+    """The model input for ``frame`` (the device's one preprocessing) and its breast ROI.
+
+    The ROI is found once per frame: the crop (``cfg.crop = "roi"``) and the decision use it."""
+    model = model_input(frame, cfg)
+    roi = model.roi
+    if roi is None and frame.radiometric:
+        roi = find_roi(frame.celsius(), cfg.roi)  # type: ignore[arg-type]
+    return Prepared(frame, model, roi)
 
 
 def decide(prepared: Prepared, model_mask: Mask, cfg: AnalysisConfig) -> tuple[Mask, Analysis]:
     """The model-size mask back at the frame's resolution, and its analysis there."""
     frame = prepared.frame
     # Regions are measured on the frame's own pixels (alerts report camera pixels).
-    mask = mask_to_frame(model_mask, frame.shape)
+    mask = mask_to_frame(model_mask, frame.shape, prepared.model.box)
     rgb = frame.pixels if frame.kind == "rgb" else None
-    return mask, analyse(mask, frame.celsius(), cfg, rgb=rgb)
+    return mask, analyse(mask, frame.celsius(), cfg, rgb=rgb, roi=prepared.roi)
 
 
 def screen_frame(

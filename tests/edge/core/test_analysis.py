@@ -7,11 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from edge.core.analysis import AnalysisConfig, analyse, find_midline
+from edge.core.analysis import AnalysisConfig, analyse
+from edge.core.imaging import find_midline
 from edge.core.preprocess import colorize
 from edge.errors import FrameError
 
 H, W = 120, 160
+# Grading tests count every region (the paper's reading); the ΔT rules are tested on their own.
+REGIONS = AnalysisConfig(decision="regions")
 
 
 def torso(celsius: float = 33.0, room: float = 22.0) -> np.ndarray:
@@ -37,31 +40,34 @@ def test_no_region_grades_none_and_is_not_abnormal() -> None:
 
 
 def test_one_tiny_region_on_one_side_grades_initial() -> None:
-    result = analyse(blob(empty(), 60, 50, 2), torso(), AnalysisConfig())
+    result = analyse(blob(empty(), 60, 50, 2), torso(), REGIONS)
     assert result.grade == "initial" and result.abnormal is True
     (region,) = result.regions
     assert region.side == "left" and region.area_px == 13
 
 
 def test_one_large_region_on_one_side_grades_middle() -> None:
-    result = analyse(blob(empty(), 60, 110, 10), torso(), AnalysisConfig(middle_area_pct=2.0))
+    result = analyse(
+        blob(empty(), 60, 110, 10), torso(), AnalysisConfig(decision="regions", middle_area_pct=2.0)
+    )
     assert result.grade == "middle"
     assert result.regions[0].side == "right" and result.regions[0].area_pct > 2.0
 
 
 def test_regions_on_both_sides_of_the_midline_grade_advanced() -> None:
     mask = blob(blob(empty(), 60, 50, 3), 60, 110, 3)
-    result = analyse(mask, torso(), AnalysisConfig())
+    result = analyse(mask, torso(), REGIONS)
     assert result.grade == "advanced"
     assert sorted(r.side for r in result.regions) == ["left", "right"]
 
 
 def test_regions_below_the_minimum_area_are_ignored() -> None:
     mask = blob(empty(), 60, 50, 1)  # 5 px
-    assert analyse(mask, torso(), AnalysisConfig(min_region_px=6)).grade == "none"
-    assert analyse(mask, torso(), AnalysisConfig(min_region_px=5)).grade == "initial"
+    cfg = {"decision": "regions"}
+    assert analyse(mask, torso(), AnalysisConfig(**cfg, min_region_px=6)).grade == "none"
+    assert analyse(mask, torso(), AnalysisConfig(**cfg, min_region_px=5)).grade == "initial"
     # As a fraction of the body (120 x 105 = 12,600 px): 0.001 -> 13 px.
-    assert analyse(mask, torso(), AnalysisConfig(min_region_frac=0.001)).grade == "none"
+    assert analyse(mask, torso(), AnalysisConfig(**cfg, min_region_frac=0.001)).grade == "none"
 
 
 def test_delta_t_of_a_two_degree_spot_against_a_flat_mirror_site_is_two() -> None:
@@ -123,7 +129,11 @@ def test_a_given_body_mask_is_used_as_is() -> None:
 
 
 def test_abnormal_from_middle_leaves_initial_frames_normal() -> None:
-    result = analyse(blob(empty(), 60, 50, 2), torso(), AnalysisConfig(abnormal_from="middle"))
+    result = analyse(
+        blob(empty(), 60, 50, 2),
+        torso(),
+        AnalysisConfig(decision="regions", abnormal_from="middle"),
+    )
     assert result.grade == "initial" and result.abnormal is False
 
 
@@ -150,6 +160,12 @@ def test_to_dict_is_json_serialisable_with_the_documented_keys() -> None:
         "max_c",
         "mean_c",
         "delta_t_c",
+        "delta_t_peak_c",
+        "excess_c",
+        "roi_overlap",
+        "counted",
+        "rule",
+        "reason",
     }
     assert data["regions"][0]["delta_t_c"] == pytest.approx(1.5, abs=1e-3)
     assert result.max_delta_t_c == pytest.approx(1.5, abs=1e-4)

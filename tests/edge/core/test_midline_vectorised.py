@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from edge.core.analysis import find_midline
+from edge.core.imaging import find_midline
 from edge.phantom import generate
 
 

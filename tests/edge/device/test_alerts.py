@@ -15,7 +15,8 @@ from edge.device.alerts import AlertConfig, AlertTracker
 
 SEGMENTER = {"segmenter": "codebook", "model_sha256": None}
 H, W = 40, 60
-BLOBS = {"left": (slice(10, 16), slice(8, 14)), "right": (slice(10, 16), slice(46, 52))}
+# Not mirror images of each other: each blob is warmer than its contralateral site.
+BLOBS = {"left": (slice(10, 16), slice(8, 14)), "right": (slice(24, 30), slice(46, 52))}
 
 
 def _scene(*sides: str) -> tuple[Frame, Analysis]:
