@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from edge.cli._common import add_segmenter_options, build_segmenter, preprocess_for
+from edge.cli._image_level import evaluate_labels
 from edge.core.analysis import AnalysisConfig
 from edge.core.metrics import Evaluation, format_markdown
 from edge.core.screening import screen_frame
@@ -33,6 +34,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add_segmenter_options(p)
     p.add_argument("--out", type=Path, default=None, help="folder for evaluation.{json,md}")
+    p.add_argument(
+        "--labels",
+        type=Path,
+        default=None,
+        help="CSV 'file,label' (healthy/sick) for data without masks: image-level sensitivity, "
+        "specificity and ROC (image_level.json, roc.png); files relative to DATA",
+    )
     p.add_argument("data", type=Path, help="folder of frames with masks/<stem>.png")
     p.set_defaults(func=run)
 
@@ -58,6 +66,8 @@ def iter_pairs(folder: Path) -> Iterator[tuple[Path, Path]]:
 
 def run(args: argparse.Namespace) -> int:
     out: Path = args.out or Path("out") / f"evaluate-{args.segmenter}"
+    if args.labels is not None:
+        return _run_image_level(args, out)
     evaluation = Evaluation()
     analysis_cfg = AnalysisConfig()
     with build_segmenter(args) as segmenter:
@@ -88,3 +98,24 @@ def run(args: argparse.Namespace) -> int:
     print(table)
     print(f"written: {out / 'evaluation.json'}, {out / 'evaluation.md'}")
     return 0
+
+
+def _run_image_level(args: argparse.Namespace, out: Path) -> int:
+    with build_segmenter(args) as segmenter:
+        cfg = preprocess_for(segmenter, args)
+        name = str(segmenter.describe().get("model") or args.segmenter)
+        summary = evaluate_labels(
+            args.labels, args.data, segmenter.segment, cfg, AnalysisConfig(), out, name
+        )
+    sens, spec = summary["sensitivity"], summary["specificity"]
+    print(
+        f"{name}: {summary['frames']} frames ({summary['sick']} sick, {summary['healthy']} "
+        f"healthy): sensitivity {_pct(sens)}, specificity {_pct(spec)}, "
+        f"ROC AUC {summary['roc']['auc']:.3f}; {len(summary['skipped'])} skipped"
+    )
+    print(f"written: {out / 'image_level.json'}, {out / 'roc.png'}")
+    return 0
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

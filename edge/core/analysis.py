@@ -187,25 +187,15 @@ class Analysis:
     abnormal: bool
     midline_x: float
     body_area_px: int
+    # The largest factor by which every ΔT threshold could be multiplied with the frame still
+    # flagged (0 without a region in the ROI): a threshold sweep of it is the ROC curve.
+    score: float = 0.0
 
     @property
     def max_delta_t_c(self) -> float | None:
         """The largest ΔT of any counted region, None when none has one."""
         deltas = [r.delta_t_c for r in self.regions if r.counted and r.delta_t_c is not None]
         return max(deltas) if deltas else None
-
-    @property
-    def score(self) -> float:
-        """A continuous screening score: the largest peak ΔT (°C) of a region in the ROI.
-
-        0 without one. Used to draw ROC curves over the decision threshold; the flag itself is
-        :attr:`abnormal`."""
-        peaks = [
-            r.delta_t_peak_c
-            for r in self.regions
-            if r.delta_t_peak_c is not None and r.reason != "outside the breast ROI"
-        ]
-        return max([0.0, *peaks])
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable view."""
@@ -215,6 +205,7 @@ class Analysis:
             "abnormal": self.abnormal,
             "midline_x": _r(self.midline_x),
             "body_area_px": self.body_area_px,
+            "score": _r(self.score),
         }
 
 
@@ -299,6 +290,20 @@ def _rule(
     return None, "symmetric: ΔT below the focal and diffuse thresholds"
 
 
+def _score(m: _Measure | None, area_pct_roi: float, cfg: AnalysisConfig) -> float:
+    """The largest threshold factor at which a region in the ROI still counts."""
+    if m is None or cfg.decision == "regions":
+        return 1.0
+    ratios = [0.0]
+    if m.peak is not None:
+        ratios.append(m.peak / cfg.focal_delta_t_c)
+    if m.delta is not None and area_pct_roi >= cfg.diffuse_min_area_pct:
+        ratios.append(m.delta / cfg.diffuse_delta_t_c)
+    if cfg.baseline_excess_c is not None and m.excess is not None:
+        ratios.append(m.excess / cfg.baseline_excess_c)
+    return max(ratios)
+
+
 def analyse(
     mask: npt.NDArray[np.uint8],
     celsius: npt.NDArray[np.float32] | None,
@@ -354,6 +359,7 @@ def analyse(
         smooth, reference = _smoothed(celsius, roi.chest_width_px, cfg)
         side_medians = _side_medians(celsius, roi)
     regions: list[Region] = []
+    score = 0.0
     for rid, i in enumerate(found, start=1):
         x, y, w, h, area = (int(v) for v in stats[i, :5])
         cx, cy = float(centroids[i][0]), float(centroids[i][1])
@@ -369,6 +375,8 @@ def analyse(
                 ys, xs, celsius, smooth, reference, midline, side_medians[side], cfg.peak_quantile
             )
         rule, reason = _rule(measure, overlap, 100.0 * area / roi_area, cfg)
+        if overlap >= cfg.roi_min_overlap or cfg.decision == "regions":
+            score = max(score, _score(measure, 100.0 * area / roi_area, cfg))
         regions.append(
             Region(
                 id=rid,
@@ -396,6 +404,7 @@ def analyse(
         abnormal=abnormal,
         midline_x=float(midline),
         body_area_px=body_area,
+        score=score,
     )
 
 

@@ -149,7 +149,7 @@ def test_to_dict_is_json_serialisable_with_the_documented_keys() -> None:
     field[mask > 0] += 1.5
     result = analyse(mask, field, AnalysisConfig())
     data = json.loads(json.dumps(result.to_dict()))
-    assert set(data) == {"regions", "grade", "abnormal", "midline_x", "body_area_px"}
+    assert set(data) == {"regions", "grade", "abnormal", "midline_x", "body_area_px", "score"}
     assert set(data["regions"][0]) == {
         "id",
         "bbox",

@@ -113,12 +113,16 @@ def test_the_regions_decision_counts_every_region_as_the_paper_reads_it() -> Non
     assert result.grade == "advanced" and all(r.rule == "region" for r in result.regions)
 
 
-def test_score_is_the_largest_peak_delta_t_in_the_roi_and_grows_with_the_spot() -> None:
+def test_score_is_the_threshold_factor_at_which_the_frame_stops_being_flagged() -> None:
     mask = square(empty(), 50, 40, 8)
-    scores = []
-    for excess in (0.6, 1.2, 2.4):
+    results = []
+    for excess in (0.3, 0.6, 1.2, 2.4):
         field = torso()
         field[mask > 0] += excess
-        scores.append(analyse(mask, field, AnalysisConfig()).score)
-    assert 0.0 < scores[0] < scores[1] < scores[2] <= 2.4
+        results.append(analyse(mask, field, AnalysisConfig()))
+    scores = [r.score for r in results]
+    assert 0.0 < scores[0] < scores[1] < scores[2] < scores[3]
+    assert [r.abnormal for r in results] == [s >= 1.0 for s in scores] == [False, True, True, True]
+    # The diffuse rule (mean ΔT / 0.5 °C) sets the score of a flat spot.
+    assert scores[1] == pytest.approx(0.6 / 0.5, abs=1e-3)
     assert analyse(empty(), torso(), AnalysisConfig()).score == 0.0
