@@ -40,7 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import LEPTON_HZ, daemon_config, median, proc_status_mb, write_config
-from edge.comms.mqtt import MqttConfig, Subscriber
+from edge.comms.config import MqttConfig
+from edge.comms.subscriber import Subscriber
 from edge.testing.broker import LocalBroker
 
 __all__ = ["main", "soak"]

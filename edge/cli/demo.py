@@ -64,7 +64,8 @@ def _alert_line(payload: dict[str, Any]) -> str:
 
 def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG, segmenter: str = "auto") -> int:
     """Run the demo; 0 when every alert the daemon sent reached the subscriber."""
-    from edge.comms.mqtt import Subscriber, topic
+    from edge.comms.config import topic
+    from edge.comms.subscriber import Subscriber
     from edge.device.config import parse_config
     from edge.device.daemon import Daemon
     from edge.testing.broker import LocalBroker

@@ -21,8 +21,8 @@ from contextlib import ExitStack
 from types import FrameType
 from typing import Any
 
-from edge.comms.mqtt import MqttPublisher
 from edge.comms.outbox import Outbox
+from edge.comms.publisher import MqttPublisher
 from edge.device.alerts import AlertTracker
 from edge.device.config import DeviceConfig
 from edge.device.pipeline import Pipeline

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge.comms.mqtt import MqttConfig, Subscriber
+from edge.comms.config import MqttConfig
 from edge.comms.schemas import validate
+from edge.comms.subscriber import Subscriber
 from edge.device.config import parse_config
 from edge.device.daemon import OUTBOX_FILE, Daemon
 from edge.device.sdnotify import SystemdNotifier
