@@ -105,11 +105,8 @@ def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG, segmenter: str =
         if not sub.wait_subscribed(10):
             raise ThermosegError(f"demo: could not subscribe to {alert_topic}: {sub.last_error}")
         print(f"listening on {alert_topic} for {seconds:g} s ...\n")
-        daemon = Daemon(cfg)
-        started = time.monotonic()
-        code = daemon.run(max_seconds=seconds)
-        elapsed = time.monotonic() - started
-        sent = dict(daemon.pipeline.alerts_sent) if daemon.pipeline else {}
+        summary = Daemon(cfg).run(max_seconds=seconds)
+        sent = {k: v for k, v in summary.alerts_sent.items() if v}
         deadline = time.monotonic() + 5.0
         while time.monotonic() < deadline:  # QoS 1 deliveries still in flight
             with lock:
@@ -122,9 +119,9 @@ def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG, segmenter: str =
         print("  (no alert in this run: the segmenter found no abnormal warm pattern)")
     all_in = all(got[k] >= v for k, v in sent.items())
     print(
-        f"\nsummary: {daemon.stats.frames} frames in {elapsed:.1f} s "
-        f"({daemon.stats.frames / max(elapsed, 1e-9):.1f} fps), "
-        f"{daemon.stats.frames_bad} bad, {daemon.stats.queue_drops} dropped by the queue"
+        f"\nsummary: {summary.frames} frames in {summary.elapsed_s:.1f} s "
+        f"({summary.frames / max(summary.elapsed_s, 1e-9):.1f} fps), "
+        f"{summary.frames_bad} bad, {summary.queue_drops} dropped by the queue"
     )
     print(
         "alerts sent:     "
@@ -134,7 +131,7 @@ def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG, segmenter: str =
         + f"  -> {'all received' if all_in else 'SOME MISSING'}"
     )
     print(f"broker stopped; every alert carried the disclaimer: {DISCLAIMER}")
-    return 0 if code == 0 and all_in else 1
+    return 0 if summary.exit_code == 0 and all_in else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,4 +32,4 @@ def run(args: argparse.Namespace) -> int:
         if value is not None and value <= 0:
             raise SystemExit(f"thermoseg-edge run: --{name.replace('_', '-')} must be positive")
     cfg = load_config(args.config)
-    return Daemon(cfg).run(max_seconds=args.max_seconds, max_frames=args.max_frames)
+    return Daemon(cfg).run(max_seconds=args.max_seconds, max_frames=args.max_frames).exit_code

@@ -227,7 +227,9 @@ def test_watchdog_is_pinged_only_after_frames_were_processed(
     monkeypatch.setenv("WATCHDOG_USEC", "100000")  # ping at most every 50 ms
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
     daemon = Daemon(cfg, SystemdNotifier(str(tmp_path / "n.sock")))
-    assert daemon.run(max_seconds=30) == 0  # ends when the 3 files have been replayed
+    summary = daemon.run(max_seconds=30)  # ends when the 3 files have been replayed
+    assert summary.exit_code == 0 and summary.stop_reason == "source finished"
+    assert daemon.running is None  # the live parts are gone once run() returned
     lines: list[str] = []
     while True:
         try:
@@ -235,7 +237,8 @@ def test_watchdog_is_pinged_only_after_frames_were_processed(
         except BlockingIOError:
             break
     sock.close()
-    assert daemon.stats.frames == 3
+    assert summary.frames == 3 and summary.frames_bad == 0
+    assert summary.outbox_depth == 0 and summary.latency_ms["total"]["p50"] is not None
     assert lines[0] == "READY=1"
     assert 1 <= lines.count("WATCHDOG=1") <= 3  # never more pings than frames processed
     assert lines.index("WATCHDOG=1") > 0 and "STOPPING=1" in lines
