@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -253,3 +254,18 @@ def test_run_on_a_missing_lepton_exits_1_with_a_clear_message(tmp_path: Path) ->
     code, out = _finish(_daemon(p, "--max-seconds", "5"))
     assert code == 1
     assert f"source.device {tmp_path / 'video7'} does not exist" in out
+
+
+def test_run_writes_a_json_summary_of_what_it_did_when_asked(
+    tmp_path: Path, broker: LocalBroker
+) -> None:
+    config = _config(tmp_path, broker.port, script=ABNORMAL_SCRIPT)
+    out = tmp_path / "summary.json"
+    code, log = _finish(_daemon(config, "--summary-json", str(out)))
+    assert code == 0, log
+    summary = json.loads(out.read_text())
+    assert summary["schema"] == "thermoseg.run-summary/1"
+    assert summary["exit_code"] == 0 and summary["stop_reason"] == "source finished"
+    assert summary["frames"] == 28 and summary["frames_bad"] == 0  # 4 + 14 + 10 scripted frames
+    assert summary["alerts_sent"]["new"] >= 1 and summary["outbox_depth"] == 0
+    assert not (tmp_path / "summary.json.tmp").exists()
