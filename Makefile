@@ -5,8 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP_EDGE := $(VENV)/.stamp-edge
 STAMP_ALL := $(VENV)/.stamp-all
+# Wheels the packaging test (tests/test_wheel.py) installs offline into a fresh venv.
+WHEELHOUSE ?= .cache/wheelhouse
+STAMP_WHEELS := $(WHEELHOUSE)/.stamp
 
-.PHONY: demo test lint bench system-deps venv-edge venv-all clean
+.PHONY: demo test lint bench system-deps venv-edge venv-all wheelhouse clean
 
 # Debian packages the tests and the demo use (mosquitto broker, openssl for TLS tests).
 system-deps:
@@ -24,14 +27,20 @@ $(STAMP_ALL): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[edge,train,dev]'
 	touch $@ $(STAMP_EDGE)
 
+$(STAMP_WHEELS): pyproject.toml scripts/wheelhouse.py | $(PY)
+	$(PY) scripts/wheelhouse.py $(WHEELHOUSE)
+	touch $@
+
+wheelhouse: $(STAMP_WHEELS)
+
 venv-edge: $(STAMP_EDGE)
 venv-all: $(STAMP_ALL)
 
 demo: system-deps $(STAMP_EDGE)
 	$(PY) -m edge.cli.demo
 
-test: system-deps $(STAMP_ALL)
-	$(PY) -m pytest tests -q -p no:cacheprovider
+test: system-deps $(STAMP_ALL) $(STAMP_WHEELS)
+	THERMOSEG_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(PY) -m pytest tests -q -p no:cacheprovider
 
 lint: $(STAMP_ALL)
 	$(VENV)/bin/ruff check edge convert training tests bench
@@ -42,4 +51,4 @@ bench: system-deps $(STAMP_ALL)
 	$(PY) -m bench.run
 
 clean:
-	rm -rf $(VENV) out data runs demo-out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out data runs demo-out .cache .pytest_cache .mypy_cache .ruff_cache

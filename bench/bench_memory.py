@@ -38,7 +38,8 @@ from bench.common import (
     wait_peak_rss_mb,
     write_config,
 )
-from edge.comms.mqtt import MqttConfig, Subscriber
+from edge.comms.config import MqttConfig
+from edge.comms.subscriber import Subscriber
 from edge.testing.broker import LocalBroker
 
 __all__ = ["import_costs", "run", "startup_run"]

@@ -14,8 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from edge.comms.mqtt import MqttConfig, MqttPublisher, Subscriber
+from edge.comms.config import MqttConfig
 from edge.comms.outbox import Outbox, OutboxConfig
+from edge.comms.publisher import MqttPublisher
+from edge.comms.subscriber import Subscriber
 from edge.testing.broker import LocalBroker
 from tests.edge.mqtt_helpers import alert_payload, collect
 

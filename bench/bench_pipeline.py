@@ -43,7 +43,8 @@ from bench.common import (
     write_config,
 )
 from bench.probe import run_probe
-from edge.comms.mqtt import MqttConfig, Subscriber
+from edge.comms.config import MqttConfig
+from edge.comms.subscriber import Subscriber
 from edge.device.capture import CaptureConfig
 from edge.testing.broker import LocalBroker
 

@@ -45,8 +45,11 @@ def _vm(key: str) -> float:
 class TimedOutbox(Outbox):
     """The real outbox, also timing each alert from capture to PUBACK."""
 
+    last: TimedOutbox | None = None  # the instance the daemon made, read after run() returned
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        TimedOutbox.last = self
         self.captured_at: dict[int, float] = {}
         self.put_at: dict[int, float] = {}
         self.acked_at: dict[int, float] = {}
@@ -85,43 +88,42 @@ def _late_broker(daemon: Any, port: int, after: int, workdir: Path, out: dict[st
     """Wait for ``after`` frames with the broker down, then start it and time the drain."""
     from edge.testing.broker import LocalBroker
 
-    while daemon.pipeline is None or daemon.pipeline.progress < after:
-        if daemon.pipeline is not None and daemon.pipeline.finished:
+    while (running := daemon.running) is None or running.pipeline.progress < after:
+        if running is not None and running.pipeline.finished:
             break
         time.sleep(0.05)
-    out["offline"] = _snapshot(daemon)
+    out["offline"] = _snapshot(running)
     out["offline"]["vm_rss_mb"] = round(_vm("VmRSS"), 1)
     out["offline"]["vm_hwm_mb"] = round(_vm("VmHWM"), 1)
-    frames_before = daemon.stats.frames
+    frames_before = running.stats.frames
     broker = LocalBroker(port=port, workdir=workdir)
     started = time.monotonic()
     broker.start()
     try:
         connected_at = None
-        while daemon.outbox.depth() > 0:
-            if connected_at is None and daemon.publisher.connected:
+        while running.outbox.depth() > 0:
+            if connected_at is None and running.publisher.connected:
                 connected_at = time.monotonic()
             time.sleep(0.02)
         done = time.monotonic()
         out["drain_s"] = round(done - started, 3)
         out["drain_after_connect_s"] = round(done - (connected_at or started), 3)
-        out["frames_during_drain"] = daemon.stats.frames - frames_before
+        out["frames_during_drain"] = running.stats.frames - frames_before
         daemon.request_stop("drained")
     finally:  # stopped by probe() once the daemon has flushed and said "stopped"
         out["_broker"] = broker
 
 
-def _latency(daemon: Any) -> dict[str, Any]:
-    lat = daemon.stats.latency()
+def _latency(lat: dict[str, Any]) -> dict[str, Any]:
     return {k: lat[k] for k in ("total", "segment", "preprocess", "analyse") if k in lat}
 
 
-def _snapshot(daemon: Any) -> dict[str, Any]:
+def _snapshot(running: Any) -> dict[str, Any]:
     return {
-        "frames": daemon.stats.frames,
-        "fps": round(daemon.stats.fps(), 3),
-        "latency_ms": _latency(daemon),
-        "outbox_depth": daemon.outbox.depth() if daemon.outbox else None,
+        "frames": running.stats.frames,
+        "fps": round(running.stats.fps(), 3),
+        "latency_ms": _latency(running.stats.latency()),
+        "outbox_depth": running.outbox.depth(),
     }
 
 
@@ -145,25 +147,26 @@ def probe(
         )
         watcher.start()
     started = time.monotonic()
-    code = daemon.run(max_frames=None if late_broker_after is not None else max_frames)
+    summary = daemon.run(max_frames=None if late_broker_after is not None else max_frames)
     wall = time.monotonic() - started
     if watcher is not None:
         watcher.join(10)
         broker = extra.pop("_broker", None)
         if broker is not None:
             broker.cleanup()
-    box = daemon.outbox
-    assert isinstance(box, TimedOutbox) and daemon.pipeline is not None
+    box = TimedOutbox.last
+    if box is None:
+        raise RuntimeError("the daemon did not use the probe's TimedOutbox")
     result: dict[str, Any] = {
-        "exit_code": code,
+        "exit_code": summary.exit_code,
         "wall_s": round(wall, 3),
-        "frames": daemon.stats.frames,
-        "fps": round(daemon.stats.fps(), 3),
-        "latency_ms": _latency(daemon),
+        "frames": summary.frames,
+        "fps": summary.fps,
+        "latency_ms": _latency(summary.latency_ms),
         "outbox_depth_end": box.depth_at_close,
-        "queue_drops": daemon.stats.queue_drops,
-        "frames_bad": daemon.stats.frames_bad,
-        "alerts_sent": dict(daemon.pipeline.alerts_sent),
+        "queue_drops": summary.queue_drops,
+        "frames_bad": summary.frames_bad,
+        "alerts_sent": summary.alerts_sent,
         "alerts_stored": len(box.put_at),
         "alerts_acked": len(box.acked_at),
         "latencies_ms": box.latencies_ms(),

@@ -1,10 +1,11 @@
-"""``make demo`` / ``python -m edge.cli.demo``: the whole device loop on one machine, in ~25 s.
+"""``make demo`` / ``thermoseg-edge demo`` / ``python -m edge.cli.demo``: the whole device loop
+on one machine, in ~25 s.
 
 Starts a private mosquitto on a free loopback port, runs the daemon in-process on the synthetic
-camera (``firmware_config/demo.toml``: normal and abnormal phantom subjects in turn) with the
+camera (the shipped ``demo.toml``: normal and abnormal phantom subjects in turn) with the
 shipped default segmenter (the int8 TFLite model when present, else the codebook), prints each
 alert event as a subscriber receives it, then stops everything it started and prints a summary.
-No hardware, no network. thermoseg is a screening aid: alerts ask for clinician review.
+No hardware, no network, no repository (an installed wheel carries the config). thermoseg is a screening aid: alerts ask for clinician review.
 """
 
 from __future__ import annotations
@@ -25,12 +26,9 @@ import tomllib
 from edge import DISCLAIMER
 from edge.errors import ConfigError, ThermosegError
 
-__all__ = ["DEMO_CONFIG", "default_segmenter", "main", "run_demo", "shipped_model"]
+__all__ = ["default_segmenter", "main", "register", "run_demo", "shipped_model"]
 
 log = logging.getLogger("edge.cli.demo")
-
-ROOT = Path(__file__).resolve().parents[2]
-DEMO_CONFIG = ROOT / "firmware_config" / "demo.toml"
 
 
 def shipped_model() -> Path | None:
@@ -62,13 +60,17 @@ def _alert_line(payload: dict[str, Any]) -> str:
     )
 
 
-def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG, segmenter: str = "auto") -> int:
-    """Run the demo; 0 when every alert the daemon sent reached the subscriber."""
-    from edge.comms.mqtt import Subscriber, topic
+def run_demo(seconds: float = 25.0, config: Path | None = None, segmenter: str = "auto") -> int:
+    """Run the demo (``config`` None: the shipped demo config); 0 when every alert the daemon
+    sent reached the subscriber."""
+    from edge.cli._shipped import shipped_config
+    from edge.comms.config import topic
+    from edge.comms.subscriber import Subscriber
     from edge.device.config import parse_config
     from edge.device.daemon import Daemon
     from edge.testing.broker import LocalBroker
 
+    config = shipped_config("demo") if config is None else config
     try:
         data = tomllib.loads(config.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -104,11 +106,8 @@ def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG, segmenter: str =
         if not sub.wait_subscribed(10):
             raise ThermosegError(f"demo: could not subscribe to {alert_topic}: {sub.last_error}")
         print(f"listening on {alert_topic} for {seconds:g} s ...\n")
-        daemon = Daemon(cfg)
-        started = time.monotonic()
-        code = daemon.run(max_seconds=seconds)
-        elapsed = time.monotonic() - started
-        sent = dict(daemon.pipeline.alerts_sent) if daemon.pipeline else {}
+        summary = Daemon(cfg).run(max_seconds=seconds)
+        sent = {k: v for k, v in summary.alerts_sent.items() if v}
         deadline = time.monotonic() + 5.0
         while time.monotonic() < deadline:  # QoS 1 deliveries still in flight
             with lock:
@@ -121,9 +120,9 @@ def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG, segmenter: str =
         print("  (no alert in this run: the segmenter found no abnormal warm pattern)")
     all_in = all(got[k] >= v for k, v in sent.items())
     print(
-        f"\nsummary: {daemon.stats.frames} frames in {elapsed:.1f} s "
-        f"({daemon.stats.frames / max(elapsed, 1e-9):.1f} fps), "
-        f"{daemon.stats.frames_bad} bad, {daemon.stats.queue_drops} dropped by the queue"
+        f"\nsummary: {summary.frames} frames in {summary.elapsed_s:.1f} s "
+        f"({summary.frames / max(summary.elapsed_s, 1e-9):.1f} fps), "
+        f"{summary.frames_bad} bad, {summary.queue_drops} dropped by the queue"
     )
     print(
         "alerts sent:     "
@@ -133,19 +132,35 @@ def run_demo(seconds: float = 25.0, config: Path = DEMO_CONFIG, segmenter: str =
         + f"  -> {'all received' if all_in else 'SOME MISSING'}"
     )
     print(f"broker stopped; every alert carried the disclaimer: {DISCLAIMER}")
-    return 0 if code == 0 and all_in else 1
+    return 0 if summary.exit_code == 0 and all_in else 1
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m edge.cli.demo", description=__doc__)
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=25.0, help="how long the daemon runs")
-    parser.add_argument("--config", type=Path, default=DEMO_CONFIG, help="demo device config")
+    parser.add_argument(
+        "--config", type=Path, default=None, help="demo device config (default: the shipped one)"
+    )
     parser.add_argument(
         "--segmenter",
         choices=("auto", "tflite", "codebook"),
         default="auto",
         help="auto: the shipped default TFLite model when present, else the codebook",
     )
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="run the whole device loop on this machine: private broker, synthetic camera, alerts",
+        description=__doc__,
+    )
+    _add_arguments(p)
+    p.set_defaults(func=lambda args: run_demo(args.seconds, args.config, args.segmenter))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m edge.cli.demo", description=__doc__)
+    _add_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="show the daemon's log")
     args = parser.parse_args(argv)
     logging.basicConfig(

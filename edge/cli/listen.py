@@ -195,8 +195,9 @@ class SqliteSink(AlertSink):
 
 
 def run(args: argparse.Namespace) -> int:
-    from edge.comms.mqtt import MqttConfig, Subscriber, TLSConfig, topic
+    from edge.comms.config import MqttConfig, TLSConfig, topic
     from edge.comms.schemas import validate
+    from edge.comms.subscriber import Subscriber
 
     tls = args.ca is not None or args.cert is not None
     host, port = parse_broker(args.broker, tls)

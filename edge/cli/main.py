@@ -27,6 +27,8 @@ COMMANDS: tuple[str, ...] = (
     "edge.cli.run",
     "edge.cli.check_config",
     "edge.cli.listen",
+    "edge.cli.init",
+    "edge.cli.demo",
 )
 
 

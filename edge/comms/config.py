@@ -4,7 +4,7 @@ Secrets never appear in logs or reprs: the password is a :class:`~pydantic.Secre
 instead come from an environment variable (``password_env``) or a systemd credential
 (``password_credential``, a file name in ``$CREDENTIALS_DIRECTORY``, see ``LoadCredential=``);
 the TLS client key may likewise come from a credential (``tls.key_credential``).
-:mod:`edge.comms.mqtt` re-exports everything here.
+:mod:`edge.comms._paho` applies it to a paho client.
 """
 
 from __future__ import annotations

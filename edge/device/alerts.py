@@ -100,32 +100,31 @@ class AlertTracker:
                 log.info(
                     "alert %s opened at frame %d (grade %s)", self._alert_id, frame.sequence, grade
                 )
-                return [self._emit("new", analysis, frame, segmenter)]
+                return [self._emit(self._alert_id, "new", analysis, frame, segmenter)]
             return []
 
         if abnormal:
             escalated = GRADES.index(grade) > self._peak_grade
             if escalated or now - self._last_sent >= self.cfg.update_interval_s:
-                return [self._emit("update", analysis, frame, segmenter)]
+                return [self._emit(self._alert_id, "update", analysis, frame, segmenter)]
             return []
 
         if self._normal_run >= self.cfg.close_after:
-            payload = self._emit("end", analysis, frame, segmenter)
+            payload = self._emit(self._alert_id, "end", analysis, frame, segmenter)
             log.info("alert %s ended at frame %d", self._alert_id, frame.sequence)
             self._alert_id = None
             return [payload]
         return []
 
     def _emit(
-        self, event: str, analysis: Any, frame: Frame, segmenter: dict[str, Any]
+        self, alert_id: str, event: str, analysis: Any, frame: Frame, segmenter: dict[str, Any]
     ) -> dict[str, Any]:
-        assert self._alert_id is not None
         regions = [r.to_dict() for r in analysis.regions]
         self._last_sent = float(frame.timestamp)
         self._peak_grade = max(self._peak_grade, GRADES.index(analysis.grade))
         return {
             "schema": ALERT_SCHEMA,
-            "alert_id": self._alert_id,
+            "alert_id": alert_id,
             "event": event,
             "device": self.device_id,
             "opened_at": iso_utc(self._opened_at),

@@ -7,8 +7,13 @@ frames were processed since the last ping, stats every ``stats.interval_s``, ``S
 
 SIGTERM/SIGINT: ``STOPPING=1``, the camera stops, queued frames are processed (up to
 ``pipeline.drain_timeout_s``), the outbox is flushed (up to ``pipeline.flush_timeout_s``), the
-retained status becomes ``stopped`` and :meth:`Daemon.run` returns 0. Whatever the broker did not
-acknowledge stays in the outbox and is sent by the next start.
+retained status becomes ``stopped`` and :meth:`Daemon.run` returns a :class:`RunSummary` with
+exit code 0. Whatever the broker did not acknowledge stays in the outbox and is sent by the next
+start.
+
+The parts that exist only while the daemon runs (outbox, publisher, segmenter, source, pipeline,
+stats) live in a :class:`RunningDaemon` that :meth:`Daemon.run` builds and tears down, so no
+caller can reach a half-built or already-closed part.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ import signal
 import threading
 import time
 from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
 from types import FrameType
 from typing import Any
 
-from edge.comms.mqtt import MqttPublisher
 from edge.comms.outbox import Outbox
+from edge.comms.publisher import MqttPublisher
 from edge.device.alerts import AlertTracker
 from edge.device.config import DeviceConfig
 from edge.device.pipeline import Pipeline
@@ -32,7 +38,7 @@ from edge.errors import ConfigError
 from edge.segmenters import create_segmenter
 from edge.sources import create_source
 
-__all__ = ["OUTBOX_FILE", "Daemon"]
+__all__ = ["OUTBOX_FILE", "Daemon", "RunSummary", "RunningDaemon"]
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +46,104 @@ OUTBOX_FILE = "outbox.sqlite3"
 _TICK_S = 0.2
 
 
+@dataclass(frozen=True)
+class RunSummary:
+    """What one :meth:`Daemon.run` did, read after it returned (the demo and the soak use it)."""
+
+    exit_code: int  # 0 on a clean stop, 1 when the capture ended on an error
+    stop_reason: str
+    elapsed_s: float
+    frames: int
+    frames_bad: int
+    queue_drops: int
+    fps: float
+    latency_ms: dict[str, dict[str, float | None]]
+    alerts_sent: dict[str, int] = field(default_factory=dict)
+    outbox_depth: int = 0  # alerts left unsent after the final flush
+    outbox_dropped: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (``schema`` first) for ``run --summary-json``."""
+        return {"schema": "thermoseg.run-summary/1", **asdict(self)}
+
+
+class RunningDaemon:
+    """The daemon's live parts for the duration of one :meth:`Daemon.run`."""
+
+    def __init__(
+        self,
+        cfg: DeviceConfig,
+        outbox: Outbox,
+        publisher: MqttPublisher,
+        pipeline: Pipeline,
+        stats: PipelineStats,
+    ) -> None:
+        self.cfg = cfg
+        self.outbox = outbox
+        self.publisher = publisher
+        self.pipeline = pipeline
+        self.stats = stats
+
+    def stats_payload(self) -> dict[str, Any]:
+        """The current ``thermoseg.stats/1`` message."""
+        return self.stats.payload(
+            self.cfg.device_id,
+            outbox_depth=self.outbox.depth(),
+            outbox_dropped=self.outbox.dropped,
+            camera=self.pipeline.camera(),
+            mqtt_connected=self.publisher.connected,
+        )
+
+    def publish_stats(self) -> None:
+        payload = self.stats_payload()
+        self.publisher.publish_stats(payload)
+        log.debug("stats: %s", payload)
+
+    def status_line(self) -> str:
+        """One line for ``systemctl status``."""
+        mqtt = "connected" if self.publisher.connected else "disconnected"
+        if not self.publisher.connected and self.publisher.last_error:
+            mqtt += f" ({self.publisher.last_error})"
+        return (
+            f"{self.stats.frames} frames, {self.stats.fps():.1f} fps, camera "
+            f"{self.pipeline.capture.state}, MQTT {mqtt}, outbox {self.outbox.depth()}"
+        )
+
+    def drain(self) -> None:
+        """Stop the pipeline, process what is queued (bounded), publish the last stats."""
+        self.pipeline.request_stop()
+        if not self.pipeline.join(self.cfg.pipeline.drain_timeout_s):
+            log.warning(
+                "pipeline did not drain in %.1f s; aborting", self.cfg.pipeline.drain_timeout_s
+            )
+            self.pipeline.abort()
+            self.pipeline.join(5.0)
+        self.publish_stats()
+        log.info(
+            "stopped: %d frames (%d bad, %d dropped), alerts %s, outbox depth %d",
+            self.stats.frames,
+            self.stats.frames_bad,
+            self.stats.queue_drops,
+            self.pipeline.alerts_sent,
+            self.outbox.depth(),
+        )
+
+
 class Daemon:
     """One device: ``Daemon(cfg).run()`` until SIGTERM, ``max_seconds``, ``max_frames`` or the end
-    of a finite source; returns the process exit code."""
+    of a finite source; returns a :class:`RunSummary` (its ``exit_code`` is the process's)."""
 
     def __init__(self, cfg: DeviceConfig, notifier: SystemdNotifier | None = None) -> None:
         self.cfg = cfg
         self.notifier = notifier if notifier is not None else SystemdNotifier()
         self._stop = threading.Event()
         self._stop_reason = ""
-        self.stats = PipelineStats(cfg.stats.window)
-        self.pipeline: Pipeline | None = None
-        self.publisher: MqttPublisher | None = None
-        self.outbox: Outbox | None = None
+        self._running: RunningDaemon | None = None
+
+    @property
+    def running(self) -> RunningDaemon | None:
+        """The live parts while :meth:`run` is in progress, else None (for probes and tests)."""
+        return self._running
 
     def request_stop(self, reason: str = "requested") -> None:
         """Ask :meth:`run` to drain and return (safe from a signal handler or another thread)."""
@@ -79,60 +170,80 @@ class Daemon:
                 "expected a writable folder (systemd: StateDirectory=thermoseg)"
             ) from None
 
-    def run(self, max_seconds: float | None = None, max_frames: int | None = None) -> int:
-        """Run until stopped; 0 on a clean stop, 1 when the capture ended on an error."""
+    def run(self, max_seconds: float | None = None, max_frames: int | None = None) -> RunSummary:
+        """Run until stopped; the summary's exit code is 0 on a clean stop, 1 when the capture
+        ended on an error."""
         cfg = self.cfg
         import cv2  # the edge extra; thread count is per process
 
         cv2.setNumThreads(cfg.pipeline.opencv_threads)
         self._state_dir()
-        with ExitStack() as stack:
-            self.outbox = Outbox(cfg.state_dir / OUTBOX_FILE, cfg.outbox)
-            stack.callback(self.outbox.close)
-            if self.outbox.depth():
-                log.info("outbox holds %d unsent alert(s) from before", self.outbox.depth())
-            self.publisher = MqttPublisher(cfg.mqtt, cfg.device_id, self.outbox)
-            segmenter = create_segmenter(cfg.segmenter)
-            stack.callback(segmenter.close)
-            source = create_source(cfg.source)
-            source.start()
-            stack.callback(source.stop)
-            self.publisher.start()
-            stack.callback(self.publisher.stop, cfg.pipeline.flush_timeout_s)
-            tracker = AlertTracker(cfg.alerts, cfg.device_id)
-            self.pipeline = Pipeline(
-                source,
-                segmenter,
-                tracker,
-                self.publisher.publish_alert,
-                preprocess=cfg.preprocess,
-                analysis=cfg.analysis,
-                capture=cfg.capture,
-                stats=self.stats,
-                max_frames=max_frames,
+        started = time.monotonic()
+        stats = PipelineStats(cfg.stats.window)
+        outbox = Outbox(cfg.state_dir / OUTBOX_FILE, cfg.outbox)
+        try:
+            if outbox.depth():
+                log.info("outbox holds %d unsent alert(s) from before", outbox.depth())
+            with ExitStack() as stack:
+                publisher = MqttPublisher(cfg.mqtt, cfg.device_id, outbox)
+                segmenter = create_segmenter(cfg.segmenter)
+                stack.callback(segmenter.close)
+                source = create_source(cfg.source)
+                source.start()
+                stack.callback(source.stop)
+                publisher.start()
+                stack.callback(publisher.stop, cfg.pipeline.flush_timeout_s)
+                pipeline = Pipeline(
+                    source,
+                    segmenter,
+                    AlertTracker(cfg.alerts, cfg.device_id),
+                    publisher.publish_alert,
+                    preprocess=cfg.preprocess,
+                    analysis=cfg.analysis,
+                    capture=cfg.capture,
+                    stats=stats,
+                    max_frames=max_frames,
+                )
+                for sig, handler in self._install_signals():
+                    stack.callback(signal.signal, sig, handler)
+                running = RunningDaemon(cfg, outbox, publisher, pipeline, stats)
+                pipeline.start()
+                self._running = running
+                log.info(
+                    "running: device %s, source %s, segmenter %s, broker %s:%d",
+                    cfg.device_id,
+                    source.type,
+                    segmenter.describe().get("segmenter"),
+                    cfg.mqtt.host,
+                    cfg.mqtt.port,
+                )
+                self.notifier.ready(f"running: source {source.type}, segmenter {segmenter.type}")
+                code = self._supervise(running, max_seconds)
+                self.notifier.stopping(f"stopping ({self._stop_reason}): draining and flushing")
+                running.drain()
+            # The stack has flushed the outbox and stopped the publisher, source and segmenter.
+            summary = RunSummary(
+                exit_code=code,
+                stop_reason=self._stop_reason,
+                elapsed_s=round(time.monotonic() - started, 3),
+                frames=stats.frames,
+                frames_bad=stats.frames_bad,
+                queue_drops=stats.queue_drops,
+                fps=round(stats.fps(), 3),
+                latency_ms=stats.latency(),
+                alerts_sent=dict(pipeline.alerts_sent),
+                outbox_depth=outbox.depth(),
+                outbox_dropped=outbox.dropped,
             )
-            for sig, handler in self._install_signals():
-                stack.callback(signal.signal, sig, handler)
-            self.pipeline.start()
-            describe = segmenter.describe()
-            log.info(
-                "running: device %s, source %s, segmenter %s, broker %s:%d",
-                cfg.device_id,
-                source.type,
-                describe.get("segmenter"),
-                cfg.mqtt.host,
-                cfg.mqtt.port,
-            )
-            self.notifier.ready(f"running: source {source.type}, segmenter {segmenter.type}")
-            code = self._supervise(max_seconds)
-            self.notifier.stopping(f"stopping ({self._stop_reason}): draining and flushing")
-            self._shutdown()
+        finally:
+            self._running = None
+            outbox.close()
         self.notifier.status(f"stopped ({self._stop_reason})")
-        return code
+        return summary
 
-    def _supervise(self, max_seconds: float | None) -> int:
-        assert self.pipeline is not None
+    def _supervise(self, running: RunningDaemon, max_seconds: float | None) -> int:
         cfg = self.cfg
+        pipeline = running.pipeline
         started = time.monotonic()
         ping_every = watchdog_interval() if cfg.watchdog.enabled else None
         last_ping_at, last_ping_progress = 0.0, 0
@@ -141,10 +252,10 @@ class Daemon:
         code = 0
         while not self._stop.wait(_TICK_S):
             now = time.monotonic()
-            if self.pipeline.finished:
-                capture = self.pipeline.capture
-                limit = self.pipeline.max_frames
-                if not capture.exhausted and not (limit and self.pipeline.progress >= limit):
+            if pipeline.finished:
+                capture = pipeline.capture
+                limit = pipeline.max_frames
+                if not capture.exhausted and not (limit and pipeline.progress >= limit):
                     # The capture thread died on an unexpected error: exit non-zero so that
                     # systemd (Restart=on-failure) starts us again.
                     log.error("capture ended unexpectedly: %s", capture.last_error)
@@ -154,7 +265,7 @@ class Daemon:
             if max_seconds is not None and now - started >= max_seconds:
                 self.request_stop(f"--max-seconds {max_seconds:g} reached")
                 break
-            progress = self.pipeline.progress
+            progress = pipeline.progress
             if (
                 ping_every is not None
                 and progress > last_ping_progress
@@ -164,61 +275,12 @@ class Daemon:
                 last_ping_at, last_ping_progress = now, progress
             if now >= next_stats:
                 next_stats = now + cfg.stats.interval_s
-                self._publish_stats()
+                running.publish_stats()
             if now >= next_status:
                 next_status = now + cfg.watchdog.status_interval_s
-                self.notifier.status(self.status_line())
+                self.notifier.status(running.status_line())
         if self._stop_reason in ("SIGTERM", "SIGINT"):
             log.info(
                 "%s received: draining the pipeline and flushing the outbox", self._stop_reason
             )
         return code
-
-    def _shutdown(self) -> None:
-        assert self.pipeline is not None
-        self.pipeline.request_stop()
-        if not self.pipeline.join(self.cfg.pipeline.drain_timeout_s):
-            log.warning(
-                "pipeline did not drain in %.1f s; aborting", self.cfg.pipeline.drain_timeout_s
-            )
-            self.pipeline.abort()
-            self.pipeline.join(5.0)
-        self._publish_stats()
-        log.info(
-            "stopped: %d frames (%d bad, %d dropped), alerts %s, outbox depth %d",
-            self.stats.frames,
-            self.stats.frames_bad,
-            self.stats.queue_drops,
-            self.pipeline.alerts_sent,
-            self.outbox.depth() if self.outbox else 0,
-        )
-
-    def stats_payload(self) -> dict[str, Any]:
-        """The current ``thermoseg.stats/1`` message."""
-        assert self.pipeline is not None and self.outbox is not None
-        return self.stats.payload(
-            self.cfg.device_id,
-            outbox_depth=self.outbox.depth(),
-            outbox_dropped=self.outbox.dropped,
-            camera=self.pipeline.camera(),
-            mqtt_connected=bool(self.publisher and self.publisher.connected),
-        )
-
-    def _publish_stats(self) -> None:
-        if self.publisher is None:
-            return
-        payload = self.stats_payload()
-        self.publisher.publish_stats(payload)
-        log.debug("stats: %s", payload)
-
-    def status_line(self) -> str:
-        """One line for ``systemctl status``."""
-        assert self.pipeline is not None
-        mqtt = "connected" if self.publisher and self.publisher.connected else "disconnected"
-        if self.publisher and not self.publisher.connected and self.publisher.last_error:
-            mqtt += f" ({self.publisher.last_error})"
-        return (
-            f"{self.stats.frames} frames, {self.stats.fps():.1f} fps, camera "
-            f"{self.pipeline.capture.state}, MQTT {mqtt}, outbox "
-            f"{self.outbox.depth() if self.outbox else 0}"
-        )

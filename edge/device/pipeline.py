@@ -167,7 +167,7 @@ class Pipeline:
         ready: _Prepared | None = None  # the next frame, already preprocessed
         try:
             while not self._abort.is_set():
-                if self.max_frames is not None and self._enough_frames():
+                if self.max_frames is not None and self._enough_frames(self.max_frames):
                     log.info("pipeline: %d frames processed, stopping", self.stats.frames)
                     self.request_stop()
                     self.queue.close()  # nothing more is taken: free a camera thread blocked on put
@@ -196,11 +196,9 @@ class Pipeline:
             self._handoff.put(None, self._analyst)
         log.info("pipeline: inference thread ended")
 
-    def _enough_frames(self) -> bool:
+    def _enough_frames(self, limit: int) -> bool:
         """max_frames reached? Waits while frames in analysis could still reach it (a frame that
         fails there does not count, so another one must then be taken)."""
-        limit = self.max_frames
-        assert limit is not None
         self._handoff.wait_while(lambda in_flight: self.stats.frames + in_flight >= limit)
         return self.stats.frames >= limit
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from edge import DISCLAIMER
-from edge.comms.mqtt import Subscriber
+from edge.comms.subscriber import Subscriber
 from edge.core.analysis import Region
 from edge.device.alerts import iso_utc
 
@@ -107,7 +107,8 @@ import json, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 from mqtt_helpers import alert_payload
-from edge.comms.mqtt import MqttConfig, MqttPublisher
+from edge.comms.config import MqttConfig
+from edge.comms.publisher import MqttPublisher
 from edge.comms.outbox import Outbox, OutboxConfig
 
 port, outbox_path, n, mode = int(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5]

@@ -14,8 +14,9 @@ import pytest
 from edge import DISCLAIMER
 from edge.cli.listen import parse_broker
 from edge.cli.main import main
-from edge.comms.mqtt import MqttConfig, MqttPublisher
+from edge.comms.config import MqttConfig
 from edge.comms.outbox import Outbox, OutboxConfig
+from edge.comms.publisher import MqttPublisher
 from edge.errors import ConfigError
 from edge.testing.broker import LocalBroker
 from tests.edge.mqtt_helpers import alert_payload, wait_for

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from edge.comms.mqtt import MqttConfig, MqttPublisher, Subscriber, TLSConfig
+from edge.comms.config import MqttConfig, TLSConfig
 from edge.comms.outbox import Outbox, OutboxConfig
+from edge.comms.publisher import MqttPublisher
 from edge.comms.schemas import validate
+from edge.comms.subscriber import Subscriber
 from edge.errors import ConfigError
 from edge.testing.broker import BrokerTLS, LocalBroker
 from tests.edge.mqtt_helpers import alert_payload, collect, dedup, wait_for

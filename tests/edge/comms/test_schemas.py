@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from edge.comms.mqtt import status_payload
+from edge.comms.publisher import status_payload
 from edge.comms.schemas import SCHEMA_DIR, load_schema, validate
 from edge.device.stats import PipelineStats
 from tests.edge.mqtt_helpers import alert_payload

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -17,8 +18,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from edge.comms.mqtt import MqttConfig, Subscriber
+from edge.comms.config import MqttConfig
 from edge.comms.schemas import validate
+from edge.comms.subscriber import Subscriber
 from edge.device.config import parse_config
 from edge.device.daemon import OUTBOX_FILE, Daemon
 from edge.device.sdnotify import SystemdNotifier
@@ -226,7 +228,9 @@ def test_watchdog_is_pinged_only_after_frames_were_processed(
     monkeypatch.setenv("WATCHDOG_USEC", "100000")  # ping at most every 50 ms
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
     daemon = Daemon(cfg, SystemdNotifier(str(tmp_path / "n.sock")))
-    assert daemon.run(max_seconds=30) == 0  # ends when the 3 files have been replayed
+    summary = daemon.run(max_seconds=30)  # ends when the 3 files have been replayed
+    assert summary.exit_code == 0 and summary.stop_reason == "source finished"
+    assert daemon.running is None  # the live parts are gone once run() returned
     lines: list[str] = []
     while True:
         try:
@@ -234,7 +238,8 @@ def test_watchdog_is_pinged_only_after_frames_were_processed(
         except BlockingIOError:
             break
     sock.close()
-    assert daemon.stats.frames == 3
+    assert summary.frames == 3 and summary.frames_bad == 0
+    assert summary.outbox_depth == 0 and summary.latency_ms["total"]["p50"] is not None
     assert lines[0] == "READY=1"
     assert 1 <= lines.count("WATCHDOG=1") <= 3  # never more pings than frames processed
     assert lines.index("WATCHDOG=1") > 0 and "STOPPING=1" in lines
@@ -249,3 +254,18 @@ def test_run_on_a_missing_lepton_exits_1_with_a_clear_message(tmp_path: Path) ->
     code, out = _finish(_daemon(p, "--max-seconds", "5"))
     assert code == 1
     assert f"source.device {tmp_path / 'video7'} does not exist" in out
+
+
+def test_run_writes_a_json_summary_of_what_it_did_when_asked(
+    tmp_path: Path, broker: LocalBroker
+) -> None:
+    config = _config(tmp_path, broker.port, script=ABNORMAL_SCRIPT)
+    out = tmp_path / "summary.json"
+    code, log = _finish(_daemon(config, "--summary-json", str(out)))
+    assert code == 0, log
+    summary = json.loads(out.read_text())
+    assert summary["schema"] == "thermoseg.run-summary/1"
+    assert summary["exit_code"] == 0 and summary["stop_reason"] == "source finished"
+    assert summary["frames"] == 28 and summary["frames_bad"] == 0  # 4 + 14 + 10 scripted frames
+    assert summary["alerts_sent"]["new"] >= 1 and summary["outbox_depth"] == 0
+    assert not (tmp_path / "summary.json.tmp").exists()

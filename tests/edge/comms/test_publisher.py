@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
-from edge.comms.mqtt import MqttConfig, MqttPublisher, Subscriber, topic
+from edge.comms.config import MqttConfig, topic
 from edge.comms.outbox import Outbox, OutboxConfig
+from edge.comms.publisher import MqttPublisher
 from edge.comms.schemas import validate
+from edge.comms.subscriber import Subscriber
 from edge.errors import ConfigError, PublishError
 from edge.testing.broker import LocalBroker
 from tests.edge.mqtt_helpers import (
