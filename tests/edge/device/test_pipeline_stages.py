@@ -53,7 +53,8 @@ def _pipeline(
         AlertTracker(AlertConfig(open_after=2, close_after=3, update_interval_s=1000), "dev1"),
         sent.append,
         preprocess=PreprocessConfig(),
-        analysis=AnalysisConfig(),
+        # Every region counts: the scenes must raise alerts whatever the codebook's ΔT.
+        analysis=AnalysisConfig(decision="regions"),
         capture=CaptureConfig(queue_size=1000),
         **kw,
     )
