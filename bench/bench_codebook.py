@@ -89,6 +89,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     variants = {
         "default": seg,
         "all steps (grow_tolerance=24)": CodebookSegmenter(CodebookConfig(grow_tolerance=24)),
+        "paper variant": CodebookSegmenter(CodebookConfig(variant="paper")),
     }
     for variant, segmenter in variants.items():
         for name, images in (
@@ -121,6 +122,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "segment, grow_tolerance=24": lambda: variants["all steps (grow_tolerance=24)"].segment(
             img
         ),
+        "segment, paper variant": lambda: variants["paper variant"].segment(img),
     }
     result["steps_us"] = {k: round(_median_us(f, repeats, number), 1) for k, f in steps.items()}
     result["histogram_bins"] = len(hist.counts)
