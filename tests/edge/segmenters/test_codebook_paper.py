@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import cv2
 import numpy as np
 import pytest
 
+from edge.cli.main import main
 from edge.errors import FrameError
+from edge.io.overlay import CLUSTER_RGB, render_clusters
 from edge.segmenters.codebook import CodebookConfig, CodebookSegmenter
 from edge.segmenters.codebook.edgeflow import (
     close_boundaries,
@@ -185,3 +191,34 @@ def test_final_merge_joins_a_cluster_cut_by_a_boundary_and_drops_specks() -> Non
     assert list(classes[1:]) == [GREEN, RED, RED]
     labels = final_merge(clusters, image, boundaries, gap=2, min_area=4)
     assert (labels[2:18, 2:18] == RED).all() and labels[0, 19] == NONE
+
+
+def test_segment_cli_with_the_paper_variant_writes_masks_clusters_and_overlays(
+    tmp_path: Path,
+) -> None:
+    frames = tmp_path / "frames"
+    assert main(["synth", "--count", "2", "--seed", "3", "--out", str(frames)]) == 0
+    out = tmp_path / "out"
+    files = sorted(frames.glob("*.npy"))
+    args = ["segment", "--segmenter", "codebook", "--set", "variant=paper", "--out", str(out)]
+    assert main([*args, *map(str, files)]) == 0
+    for frame in files:
+        shape = np.load(frame).shape
+        mask = cv2.imread(str(out / f"{frame.stem}_mask.png"), cv2.IMREAD_UNCHANGED)
+        clusters = cv2.imread(str(out / f"{frame.stem}_clusters.png"))[..., ::-1]
+        assert mask.shape == shape and clusters.shape == (*shape, 3)
+        assert (out / f"{frame.stem}_overlay.png").exists()
+        colours = {tuple(int(v) for v in c) for c in np.unique(clusters.reshape(-1, 3), axis=0)}
+        assert colours <= set(CLUSTER_RGB)
+        # The mask is the red cluster (both at the frame's resolution, nearest neighbour).
+        np.testing.assert_array_equal(mask > 0, (clusters == (255, 0, 0)).all(axis=2))
+    line = json.loads((out / "results.jsonl").read_text().splitlines()[0])
+    assert line["variant"] == "paper"
+
+
+def test_render_clusters_paints_the_paper_colours_and_rejects_other_labels() -> None:
+    labels = np.array([[NONE, BLUE], [GREEN, RED]], dtype=np.uint8)
+    rgb = render_clusters(labels)
+    assert [tuple(int(v) for v in rgb[i, j]) for i in (0, 1) for j in (0, 1)] == list(CLUSTER_RGB)
+    with pytest.raises(FrameError, match=r"0\.\.3"):
+        render_clusters(np.full((2, 2), 4, np.uint8))
