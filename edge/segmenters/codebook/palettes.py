@@ -54,7 +54,4 @@ def boxes_in_order(lut: npt.NDArray[np.uint8], boxes: Sequence[RGBBox]) -> bool:
     reach = [box_reach(lut, b) for b in boxes]
     if not all(r.reachable for r in reach):
         return False
-    return all(
-        int(warm.indices.min()) > int(cool.indices.max())
-        for warm, cool in pairwise(reach)
-    )
+    return all(int(warm.indices.min()) > int(cool.indices.max()) for warm, cool in pairwise(reach))

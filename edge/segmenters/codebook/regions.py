@@ -1,6 +1,7 @@
 """Pixel and region steps of the region-based segmenter: thresholds, body, edges, regions.
 
-Steps 6-12 of :mod:`edge.segmenters.codebook.segmenter`. Masks are uint8 0/1 (H, W); region label images
+Used by the ``tuned`` variant of :mod:`edge.segmenters.codebook.segmenter` (its step numbers
+in docstrings here are that variant's own, not the paper's). Masks are uint8 0/1 (H, W); region label images
 are int32 (H, W) with 0 for "no region" and regions numbered 1..n.
 """
 

@@ -67,13 +67,14 @@ _RING = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
 
 
 class CodebookConfig(BaseModel):
-    """Knobs of the region-based codebook segmenter (RGB boxes as printed in the paper)."""
+    """Knobs of the region-based codebook segmenter (RGB boxes: the paper's, as transcribed here)."""
 
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["codebook"] = "codebook"
     variant: Literal["paper", "tuned"] = Field(
-        "tuned", description="paper: section 6.1's steps in order; tuned: our measured default"
+        "tuned",
+        description="paper variant: section 6.1's steps in order; tuned: our measured default",
     )
     block_size: int = Field(32, ge=4, le=256, description="side of the square blocks (step 2)")
     initial_codes: int = Field(16, ge=1, le=256, description="code vectors in the initial codebook")
@@ -104,18 +105,25 @@ class CodebookConfig(BaseModel):
     use_edge_flow: bool = Field(True, description="stop region growth at edge-flow boundaries")
     edge_low: float = Field(60.0, ge=0.0, description="edge-flow (Canny) low gradient threshold")
     edge_high: float = Field(180.0, ge=0.0, description="edge-flow (Canny) high gradient threshold")
-    edge_flow_sigma: float = Field(1.0, gt=0.0, le=8.0, description="paper: edge-flow scale σ (px)")
+    edge_flow_sigma: float = Field(
+        1.0, gt=0.0, le=8.0, description="paper variant: edge-flow scale σ (px)"
+    )
     edge_flow_iterations: int = Field(
-        20, ge=0, le=200, description="paper: max edge-flow propagation rounds"
+        20, ge=0, le=200, description="paper variant: max edge-flow propagation rounds"
     )
     edge_flow_threshold: float = Field(
-        40.0, ge=0.0, description="paper: flow energy (grey levels, RGB summed) of a boundary"
+        40.0,
+        ge=0.0,
+        description="paper variant: flow energy (grey levels, RGB summed) of a boundary",
     )
     connect_radius: int = Field(
-        6, ge=0, le=64, description="paper: farthest boundary element an open end joins (px)"
+        6,
+        ge=0,
+        le=64,
+        description="paper variant: farthest boundary element an open end joins (px)",
     )
     connect_rounds: int = Field(
-        10, ge=1, le=100, description="paper: max boundary-connection rounds (step 12)"
+        10, ge=1, le=100, description="paper variant: max boundary-connection rounds (step 12)"
     )
     merge_gap_px: int = Field(2, ge=0, le=32, description="regions this close may merge (px)")
     merge_colour_distance: float = Field(
@@ -134,7 +142,7 @@ class CodebookConfig(BaseModel):
 
 
 class CodebookSegmenter(Segmenter):
-    """Region-based segmenter of the paper: codebook + LBG + thresholds + region growing."""
+    """Region-based codebook segmenter after section 6.1, in a ``paper`` and a ``tuned`` variant."""
 
     type = "codebook"
     config_class = CodebookConfig
