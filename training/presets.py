@@ -1,8 +1,8 @@
 """Named training presets: the paper's SGD U-Net, the enhanced RMSprop U-Net and the lite one.
 
-* ``unet-sgd``: the paper's first U-Net, SGD with Nesterov momentum 0.9 (plain SGD at the
-  paper's learning rate barely moves a 31M-parameter model in a CPU budget; momentum is the
-  usual companion of SGD for U-Nets).
+* ``unet-sgd``: the paper's first U-Net, SGD with Nesterov momentum 0.9 (the paper names SGD
+  but gives no learning rate or momentum; both are our choices, momentum being the usual
+  companion of SGD for U-Nets).
 * ``unet-rmsprop``: the paper's enhanced U-Net, same network trained with RMSprop.
 * ``lite``: the same topology at ``base_filters=8`` for the Raspberry Pi, Adam 1e-3, dropout
   0.2, batch 16. Chosen by measurement at an equal budget (100 steps × 16 frames, same data,

@@ -11,6 +11,7 @@ from typing import Any
 
 from edge import DISCLAIMER
 from edge.cli._common import add_segmenter_options, build_segmenter, preprocess_for
+from edge.cli._extras import write_extras
 from edge.core.analysis import AnalysisConfig
 from edge.core.preprocess import PreprocessConfig
 from edge.core.screening import screen_frame
@@ -46,6 +47,7 @@ def segment_file(
     mask, result = decision.mask, decision.analysis
     write_png(out / f"{path.stem}_mask.png", mask * 255)
     write_png(out / f"{path.stem}_overlay.png", render_overlay(frame, mask, cfg))
+    write_extras(segmenter, frame, cfg, out, path.stem)
     return {
         "file": str(path),
         "width": frame.shape[1],

@@ -12,10 +12,12 @@ from edge.core.frame import Frame
 from edge.core.preprocess import PreprocessConfig, colorize
 from edge.errors import FrameError
 
-__all__ = ["render_overlay", "write_png"]
+__all__ = ["CLUSTER_RGB", "render_clusters", "render_overlay", "write_png"]
 
 _OUTLINE_RGB = (255, 255, 255)
 _SHADOW_RGB = (0, 0, 0)
+CLUSTER_RGB: tuple[tuple[int, int, int], ...] = ((0, 0, 0), (0, 0, 255), (0, 255, 0), (255, 0, 0))
+"""Colour of each cluster label (0 none, 1 blue, 2 green, 3 red), the paper's three clusters."""
 
 
 def render_overlay(
@@ -41,6 +43,15 @@ def render_overlay(
     cv2.drawContours(out, contours, -1, _SHADOW_RGB, thick + 1)
     cv2.drawContours(out, contours, -1, _OUTLINE_RGB, thick)
     return out
+
+
+def render_clusters(labels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """RGB uint8 (H, W, 3) of a cluster label image in :data:`CLUSTER_RGB` (none is black)."""
+    if labels.ndim != 2 or labels.dtype != np.uint8 or int(labels.max(initial=0)) > 3:
+        raise FrameError(
+            f"cluster labels must be uint8 (H, W) of 0..3, got {labels.dtype} {labels.shape}"
+        )
+    return np.take(np.array(CLUSTER_RGB, dtype=np.uint8), labels, axis=0)
 
 
 def write_png(path: str | Path, image: np.ndarray) -> None:

@@ -1,4 +1,4 @@
-"""The paper's region-based LBG codebook segmenter (section 6.1)."""
+"""The region-based LBG codebook segmenter after the paper's section 6.1 (two variants)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Codebook construction for the region-based segmenter: blocks, seeds, hierarchical LBG.
 
-Steps 2-5 of :mod:`edge.segmenters.codebook.segmenter`. Everything works on small arrays: the image is
+Used by both variants of :mod:`edge.segmenters.codebook.segmenter`; the step numbers in the
+docstrings here are the ``tuned`` variant's own, not the paper's. Everything works on small arrays: the image is
 reduced to a colour histogram once, so LBG iterates over the few hundred occupied colour bins of
 a pseudo-colour image instead of its 16,384 pixels.
 """

@@ -1,6 +1,7 @@
 """Pixel and region steps of the region-based segmenter: thresholds, body, edges, regions.
 
-Steps 6-12 of :mod:`edge.segmenters.codebook.segmenter`. Masks are uint8 0/1 (H, W); region label images
+Used by the ``tuned`` variant of :mod:`edge.segmenters.codebook.segmenter` (its step numbers
+in docstrings here are that variant's own, not the paper's). Masks are uint8 0/1 (H, W); region label images
 are int32 (H, W) with 0 for "no region" and regions numbered 1..n.
 """
 
@@ -112,7 +113,10 @@ def label_codes(codes: npt.NDArray[np.floating], boxes: Sequence[RGBBox]) -> npt
 def edge_flow(
     image: U8, low: float = 60.0, high: float = 180.0, roi: tuple[int, int, int, int] | None = None
 ) -> U8:
-    """Step 9: edge-flow boundaries, 0/1 (H, W).
+    """Step 9: edge-flow boundaries, 0/1 (H, W), approximated by Canny (``tuned`` variant).
+
+    Not Ma & Manjunath's edge flow, which the ``paper`` variant runs
+    (:mod:`edge.segmenters.codebook.edgeflow`).
 
     The edge flow points along the colour gradient; boundaries sit where flows from both sides
     meet, i.e. on the ridge of the colour-gradient magnitude. That ridge is what Canny's

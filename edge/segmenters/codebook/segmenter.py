@@ -1,65 +1,26 @@
-"""The paper's region-based (codebook) segmenter, no model needed.
+"""The region-based (codebook) segmenter of section 6.1, in two named variants.
 
 Kanimozhi et al., "Assessment of various segmentation approaches to poster breast cancer using
-thermal images": a codebook of colours is reduced by LBG to red / green / blue code vectors,
-multispectral RGB thresholds name them, and the red cluster inside the body, grown from seeds
-and bounded by edge flow, is the abnormal region. With the default preprocessing (jet over a
-fixed 28-38 °C span) the red box ``R ≥ 102, G ≤ 200, B ≤ 103`` is a fixed temperature band that
-begins at about 34.8 °C. The paper is terse; for each of its 12 steps, what we do and why:
+thermal images", section 6.1, describes a codebook of block code vectors reduced by LBG,
+multispectral RGB thresholds, seeds, region growing and edge flow, with an output image in
+"three clusters" (red, green, blue; the wording as quoted in the project's issue 15).
 
-1. **Input.** RGB uint8 (S, S, 3) from :func:`edge.core.preprocess.to_model_input` (128×128).
-   Anything else raises :class:`~edge.errors.FrameError`.
-2. **Blocks.** Split into ``block_size`` tiles (32 → 16 blocks of 32×32):
-   :func:`~edge.segmenters.codebook.lbg.blocks`.
-3. **Super-voxel seeds.** Each block is a super-voxel; its seed is the pixel whose colour is
-   nearest the block's mean colour, so the seed is a colour that occurs in the image
-   (:func:`~edge.segmenters.codebook.lbg.supervoxel_seeds`).
-4. **Initial codebook.** The ``initial_codes`` (16) seed colours
-   (:func:`~edge.segmenters.codebook.lbg.initial_codebook`).
-5. **Hierarchical LBG.** Lloyd refinement, then repeatedly merge the two codes whose union
-   raises the distortion least (Ward cost), down to ``final_codes`` (3), and refine the final
-   codebook with Lloyd iterations until the distortion settles. Refining every intermediate
-   level too (``lbg_level_iterations``) cost ~50 % more time on phantoms for an equal or higher
-   final distortion, so it is off by default
-   (:func:`~edge.segmenters.codebook.lbg.lbg`). It runs on a 4-bit-per-channel colour
-   histogram (tens to hundreds of occupied bins, centres within 8 grey levels of their pixels)
-   rather than on 16,384 pixels: the same clusters for a fraction of the work.
-6. **Multispectral thresholds.** Three configurable RGB boxes (paper defaults) classify
-   pixels; red wins where boxes overlap, then green, then blue
-   (:func:`~edge.segmenters.codebook.regions.classify_rgb`). Pixels in the red box are the
-   region-growing seeds. A frame without any is normal: the mask is empty and we stop here.
-7. **Naming the codes.** Each final code takes the class of the box it falls in (nearest box
-   if none) (:func:`~edge.segmenters.codebook.regions.label_codes`); every pixel belongs to the
-   cluster of its nearest code, so the "red cluster" is the pixels nearest a red code.
-8. **Body.** The body is what differs from the background colour (the commonest colour of the
-   image border) by more than ``body_threshold`` in some channel, keeping connected parts of
-   at least ``body_min_fraction`` of the image (else the largest), so a warm object in the
-   room is not body (:func:`~edge.segmenters.codebook.regions.body_mask`). Only red inside
-   the body counts.
-9. **Edge flow.** Boundaries lie on the ridge of the colour gradient, where edge flows from
-   both sides meet: Canny's non-maximum suppression on the RGB gradient
-   (:func:`~edge.segmenters.codebook.regions.edge_flow`), computed only in the window around
-   the candidate pixels, thickened by one pixel (a step's edge often lies on the seed side).
-10. **Region growing.** Regions grow from the red seeds through candidate pixels: those in the
-    red box, plus red-cluster pixels within ``grow_tolerance`` grey levels of the red box.
-    Grown (non-seed) pixels on an edge-flow boundary do not conduct growth, so boundaries
-    stop leaks and split grown areas; the seeds themselves are never cut
-    (:func:`~edge.segmenters.codebook.regions.grow_regions`).
-11. **Split and merge.** The split is the connected-component labelling of step 10; regions
-    within ``merge_gap_px`` of each other whose mean colours differ by at most
-    ``merge_colour_distance`` merge, and merged regions under ``min_region_area`` px are
-    dropped (:func:`~edge.segmenters.codebook.regions.merge_regions`).
-12. **Mask.** Boundary pixels that touch a kept region and are candidates join it (a boundary
-    pixel belongs to the region it borders); the mask is the kept regions inside the body.
+``variant="paper"`` runs the twelve numbered steps in order, as literally as the text allows
+(:func:`edge.segmenters.codebook.paper_run.run_paper`; each step a public function in
+:mod:`~edge.segmenters.codebook.paper` and :mod:`~edge.segmenters.codebook.edgeflow`, the reading
+of each ambiguous step beside it and in ``docs/decisions/codebook-paper-variant.md``).
 
-**Defaults, measured.** The paper gives no growth tolerance; on 80 synthetic phantoms
-(:mod:`edge.phantom.generator`, jet 28-38 °C) every tolerance above 0 lowered the micro Dice (0 → 0.236,
-8 → 0.182, 16 → 0.143, 24 → 0.112) because a fixed temperature band grows into warm skin, and
-requiring seeds to lie in the red cluster (``seeds_in_red_cluster``, the most literal reading
-of "the red cluster is the mask") cut the frame sensitivity from 0.50 to 0.10. So by default
-the red class is exactly the paper's red box, and steps 2-5 and 7 run only when a knob needs
-them (``grow_tolerance > 0`` or ``seeds_in_red_cluster``); :meth:`CodebookSegmenter.codebook`
-always gives the codebook for inspection. Frames without red seeds stop after step 6.
+``variant="tuned"`` (the default) is our own variant, chosen by measurement on synthetic
+phantoms (``docs/decisions/codebook-paper-variant.md``): the paper's red RGB box is the seed
+set, only red inside the body counts, regions grow from the seeds through candidate pixels
+(``grow_tolerance`` grey levels around the red box, in the red LBG cluster), Canny boundaries
+stop growth where growth is possible, and near similar regions merge; regions under
+``min_region_area`` px are dropped. With the default knobs no growth happens, so the LBG
+codebook and the boundaries are not computed; :meth:`CodebookSegmenter.codebook` still gives
+the codebook for inspection. Its step order is ours, not the paper's.
+
+Both variants give a cluster label image (:meth:`CodebookSegmenter.segment_labels`: 0 none,
+1 blue, 2 green, 3 red) whose red cluster is the abnormal mask (:meth:`segment`).
 
 thermoseg is a screening aid: the mask marks warm regions for a clinician, it is no diagnosis.
 """
@@ -83,9 +44,12 @@ from edge.segmenters.codebook.lbg import (
     initial_codebook,
     lbg,
 )
+from edge.segmenters.codebook.paper import BLUE, GREEN, RED
+from edge.segmenters.codebook.paper_run import PaperSteps, run_paper
 from edge.segmenters.codebook.regions import (
     RGBBox,
     body_mask,
+    classify_rgb,
     edge_flow,
     grow_regions,
     label_codes,
@@ -103,11 +67,15 @@ _RING = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
 
 
 class CodebookConfig(BaseModel):
-    """Knobs of the region-based codebook segmenter (paper defaults)."""
+    """Knobs of the region-based codebook segmenter (RGB boxes: the paper's, as transcribed here)."""
 
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["codebook"] = "codebook"
+    variant: Literal["paper", "tuned"] = Field(
+        "tuned",
+        description="paper variant: section 6.1's steps in order; tuned: our measured default",
+    )
     block_size: int = Field(32, ge=4, le=256, description="side of the square blocks (step 2)")
     initial_codes: int = Field(16, ge=1, le=256, description="code vectors in the initial codebook")
     final_codes: int = Field(3, ge=1, le=16, description="code vectors after LBG reduction")
@@ -137,6 +105,26 @@ class CodebookConfig(BaseModel):
     use_edge_flow: bool = Field(True, description="stop region growth at edge-flow boundaries")
     edge_low: float = Field(60.0, ge=0.0, description="edge-flow (Canny) low gradient threshold")
     edge_high: float = Field(180.0, ge=0.0, description="edge-flow (Canny) high gradient threshold")
+    edge_flow_sigma: float = Field(
+        1.0, gt=0.0, le=8.0, description="paper variant: edge-flow scale σ (px)"
+    )
+    edge_flow_iterations: int = Field(
+        20, ge=0, le=200, description="paper variant: max edge-flow propagation rounds"
+    )
+    edge_flow_threshold: float = Field(
+        40.0,
+        ge=0.0,
+        description="paper variant: flow energy (grey levels, RGB summed) of a boundary",
+    )
+    connect_radius: int = Field(
+        6,
+        ge=0,
+        le=64,
+        description="paper variant: farthest boundary element an open end joins (px)",
+    )
+    connect_rounds: int = Field(
+        10, ge=1, le=100, description="paper variant: max boundary-connection rounds (step 12)"
+    )
     merge_gap_px: int = Field(2, ge=0, le=32, description="regions this close may merge (px)")
     merge_colour_distance: float = Field(
         80.0, ge=0.0, description="max Euclidean RGB distance between mean colours to merge"
@@ -154,7 +142,7 @@ class CodebookConfig(BaseModel):
 
 
 class CodebookSegmenter(Segmenter):
-    """Region-based segmenter of the paper: codebook + LBG + thresholds + region growing."""
+    """Region-based codebook segmenter after section 6.1, in a ``paper`` and a ``tuned`` variant."""
 
     type = "codebook"
     config_class = CodebookConfig
@@ -168,8 +156,27 @@ class CodebookSegmenter(Segmenter):
         return {
             "segmenter": self.type,
             "model_sha256": None,
+            "variant": self.config.variant,
             "final_codes": self.config.final_codes,
         }
+
+    def paper_steps(self, image: npt.NDArray[np.uint8]) -> PaperSteps:
+        """Every step's output of the ``paper`` variant on ``image`` (whatever the variant)."""
+        return run_paper(image, self.config)
+
+    def segment_labels(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        """Cluster labels (S, S) uint8: 0 none, 1 blue, 2 green, 3 red; red is the mask."""
+        if self.config.variant == "paper":
+            return run_paper(image, self.config).labels
+        mask = self._tuned_mask(image)
+        # Tuned: the green and blue boxes name the other pixels (red box pixels outside the
+        # mask stay unnamed: they were rejected).
+        classes = classify_rgb(image, self._boxes)
+        labels = np.zeros(mask.shape, dtype=np.uint8)
+        labels[classes == 3] = BLUE
+        labels[classes == 2] = GREEN
+        labels[mask > 0] = RED
+        return labels
 
     def codebook(self, image: npt.NDArray[np.uint8]) -> Codebook:
         """Steps 2-5: the final codebook of ``image`` (block seeds reduced by hierarchical LBG)."""
@@ -199,6 +206,11 @@ class CodebookSegmenter(Segmenter):
         return np.asarray(red_code[book.assign(colours)], dtype=bool)
 
     def segment(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        if self.config.variant == "paper":
+            return (run_paper(image, self.config).labels == RED).astype(np.uint8)
+        return self._tuned_mask(image)
+
+    def _tuned_mask(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         cfg = self.config
         if (
             not isinstance(image, np.ndarray)
