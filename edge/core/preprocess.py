@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 U8 = npt.NDArray[np.uint8]
-Palette = Literal["jet", "rainbow", "inferno", "iron", "gray"]
+Palette = Literal["jet", "rainbow", "rainbow_r", "inferno", "iron", "gray"]
 Interpolation = Literal["auto", "area", "linear", "cubic", "nearest"]
 
 _CV_MAPS = {
@@ -79,7 +79,7 @@ _IRON_STOPS = np.array(
     ],
     dtype=np.float64,
 )
-PALETTES: tuple[str, ...] = ("jet", "rainbow", "inferno", "iron", "gray")
+PALETTES: tuple[str, ...] = ("jet", "rainbow", "rainbow_r", "inferno", "iron", "gray")
 _INTERP = {
     "area": cv2.INTER_AREA,
     "linear": cv2.INTER_LINEAR,
@@ -132,6 +132,10 @@ def palette_lut(palette: str) -> npt.NDArray[np.uint8]:
         t = np.linspace(0, 1, 256)
         lut = np.stack([np.interp(t, x, _IRON_STOPS[:, c]) for c in range(3)], axis=1)
         return np.rint(lut).astype(np.uint8)
+    if palette == "rainbow_r":
+        # OpenCV's rainbow runs red -> blue from cool to warm; reversed, red is warmest and the
+        # paper's red, green and blue boxes are all reachable (docs/decisions/codebook-palette.md).
+        return np.ascontiguousarray(palette_lut("rainbow")[::-1])
     if palette not in _CV_MAPS:
         raise FrameError(f"unknown palette {palette!r}; expected one of {', '.join(PALETTES)}")
     bgr = cv2.applyColorMap(np.arange(256, dtype=np.uint8).reshape(256, 1), _CV_MAPS[palette])

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core.preprocess import PreprocessConfig
 from edge.errors import FrameError
 from edge.segmenters.base import Segmenter
 from edge.segmenters.codebook.lbg import (
@@ -159,6 +160,13 @@ class CodebookSegmenter(Segmenter):
             "variant": self.config.variant,
             "final_codes": self.config.final_codes,
         }
+
+    def expected_preprocess(self) -> PreprocessConfig | None:
+        """The paper variant colours frames with reversed rainbow, where its three RGB boxes all
+        exist with red warmest (``docs/decisions/codebook-palette.md``); tuned: the default."""
+        if self.config.variant == "paper":
+            return PreprocessConfig(palette="rainbow_r")
+        return None
 
     def paper_steps(self, image: npt.NDArray[np.uint8]) -> PaperSteps:
         """Every step's output of the ``paper`` variant on ``image`` (whatever the variant)."""

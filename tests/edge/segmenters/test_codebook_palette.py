@@ -13,13 +13,14 @@ CFG = CodebookConfig()
 BOXES = (CFG.red, CFG.green, CFG.blue)
 
 
-@pytest.mark.parametrize("palette", PALETTES)
-def test_no_offered_palette_reaches_all_three_boxes_with_red_warmest(palette: str) -> None:
+@pytest.mark.parametrize("palette", [p for p in PALETTES if p != "rainbow_r"])
+def test_no_other_palette_reaches_all_three_boxes_with_red_warmest(palette: str) -> None:
     assert not boxes_in_order(palette_lut(palette), BOXES)
 
 
 def test_reversed_rainbow_reaches_red_above_green_above_blue() -> None:
-    lut = np.ascontiguousarray(palette_lut("rainbow")[::-1])
+    lut = palette_lut("rainbow_r")
+    assert np.array_equal(lut, palette_lut("rainbow")[::-1])
     assert boxes_in_order(lut, BOXES)
     red, green, blue = (box_reach(lut, b) for b in BOXES)
     # Each box matches real palette colours, and the bands are ordered in temperature.
@@ -37,6 +38,8 @@ def test_jet_reaches_no_green_and_only_its_coolest_colours_are_blue() -> None:
     assert box_reach(lut, CFG.red).indices.min() > 128
 
 
-def test_codebook_keeps_the_default_preprocessing_until_a_fitting_palette_exists() -> None:
-    for variant in ("paper", "tuned"):
-        assert CodebookSegmenter(CodebookConfig(variant=variant)).expected_preprocess() is None
+def test_the_paper_variant_colours_with_reversed_rainbow_and_tuned_keeps_the_default() -> None:
+    paper = CodebookSegmenter(CodebookConfig(variant="paper")).expected_preprocess()
+    assert paper is not None and paper.palette == "rainbow_r"
+    assert boxes_in_order(palette_lut(paper.palette), BOXES)
+    assert CodebookSegmenter(CodebookConfig(variant="tuned")).expected_preprocess() is None
