@@ -60,7 +60,7 @@ class WideBody:
 
 def draw_body(rng: np.random.Generator) -> WideBody:
     """Draw one wide-view subject; the same generator state gives the same subject."""
-    chest_hw = float(rng.uniform(0.29, 0.36))
+    chest_hw = float(rng.uniform(0.30, 0.38))
     dx = float(rng.uniform(0.11, 0.15))
     rx = float(rng.uniform(0.075, 0.125))
     rx = min(rx, 0.9 * chest_hw - dx)
@@ -70,20 +70,21 @@ def draw_body(rng: np.random.Generator) -> WideBody:
     ry_low_h = rx * max(scale) * aspect * (1.0 + 0.3 * ptosis) * 4.0 / 3.0  # fraction of H
     bottom = float(rng.uniform(0.77, 0.87))
     size = rx / 0.0975 * (1.0 + 0.5 * ptosis)
-    base = float(rng.uniform(-1.8, 0.5))
+    base = float(rng.uniform(-2.2, 0.9))
     asym = float(rng.uniform(-0.4, 0.4))
     temps = {
-        "neck": rng.uniform(1.0, 2.4),
+        "neck": rng.uniform(1.2, 2.8),
         "supra": rng.uniform(0.4, 1.4),
-        "axilla": rng.uniform(2.5, 4.5),
+        "axilla": rng.uniform(3.0, 6.0),
         "sternum": rng.uniform(0.6, 1.8),
         "cleft": rng.uniform(0.4, 1.6),
-        "fold": rng.uniform(1.2, 2.4) * size,
+        "fold": rng.uniform(1.5, 2.8) * size,
         "contour": rng.uniform(0.4, 1.4),
         "abdomen": rng.uniform(0.4, 1.8),
         "arm": rng.uniform(0.3, 1.6),
         "shoulder": rng.uniform(0.2, 1.0),
-        "lateral": rng.uniform(-0.6, 0.6),
+        "lateral": rng.uniform(-0.45, 0.45),
+        "lower": rng.uniform(-1.0, 0.5),
         "edge": rng.uniform(1.0, 3.0),
         "edge_px": rng.uniform(1.5, 4.0),
     }
@@ -110,9 +111,9 @@ def draw_body(rng: np.random.Generator) -> WideBody:
         mid_x=float(rng.uniform(0.45, 0.55)),
         tilt_deg=float(rng.uniform(-4.0, 4.0)),
         yaw=float(rng.uniform(-0.07, 0.07)),
-        neck_hw=float(rng.uniform(0.065, 0.09)),
+        neck_hw=float(rng.uniform(0.075, 0.1)),
         shoulder_y=float(rng.uniform(0.08, 0.18)),
-        shoulder_hw=float(rng.uniform(0.37, 0.44)),
+        shoulder_hw=float(rng.uniform(0.39, 0.46)),
         chest_hw=chest_hw,
         waist_hw=chest_hw * float(rng.uniform(0.85, 1.0)),
         arms_up=bool(rng.uniform() < 0.7),
@@ -164,6 +165,7 @@ def _polygons(a: WideBody) -> list[list[tuple[float, float]]]:
             outer = a.shoulder_hw + 0.05 + a.arm_spread
             arm = [
                 ((a.chest_hw + 0.01) * k, ay),
+                (max(a.shoulder_hw + 0.01, outer - 0.04) * k, sy + 0.07),  # deltoid
                 (outer * k, -0.05),
                 ((outer - a.arm_w) * k, -0.05),
                 (a.shoulder_hw * 0.8 * k, sy),
@@ -232,6 +234,7 @@ def render_body(a: WideBody, h: int, w: int) -> WideRender:
         )
 
     body = np.full((h, w), a.skin_c, np.float32)
+    body += t["lower"] * np.clip((down - 0.45) / 0.25, 0, 1)
     body += t["lateral"] * np.clip(across / np.float32(a.chest_hw * w), -1, 1)
     body += (
         t["neck"]

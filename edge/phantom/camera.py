@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from edge.phantom.anatomy import grid
 
-__all__ = ["Camera", "apply_optics", "draw_camera", "sensor_noise"]
+__all__ = ["Camera", "apply_optics", "blur", "draw_camera", "sensor_noise"]
 
 F32 = npt.NDArray[np.float32]
 
@@ -54,11 +54,16 @@ def draw_camera(rng: np.random.Generator, view: str) -> Camera:
     )
 
 
+def blur(camera: Camera, image: F32) -> F32:
+    """The optics blur alone (also applied to the body alpha, so background stays background)."""
+    sigma = camera.blur * image.shape[1] / 160.0
+    return np.asarray(cv2.GaussianBlur(image, (0, 0), sigma), dtype=np.float32)
+
+
 def apply_optics(camera: Camera, image: F32) -> F32:
     """Blur, vignetting and gradient on a noise-free render (new array)."""
     h, w = image.shape
-    sigma = camera.blur * w / 160.0
-    out = np.asarray(cv2.GaussianBlur(image, (0, 0), sigma), dtype=np.float32)
+    out = blur(camera, image)
     yy, xx = grid(h, w)
     ny, nx = yy / np.float32(h) - 0.5, xx / np.float32(w) - 0.5
     out -= np.float32(camera.vignette_c * 2.0) * (ny * ny + nx * nx)

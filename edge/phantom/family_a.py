@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from edge.phantom.anatomy import BreastGeometry, breast_geometry, draw_anatomy, render_anatomy
 from edge.phantom.body import draw_body, render_body
-from edge.phantom.camera import apply_optics, draw_camera, sensor_noise
+from edge.phantom.camera import apply_optics, blur, draw_camera, sensor_noise
 from edge.phantom.lesions import draw_lesions, render_lesion, restyle
 from edge.phantom.rules import ABNORMAL_EXCESS_C, RESOLUTIONS, STAGE_CODE, check_request
 from edge.phantom.skin import areola_field, draw_skin, texture_field, vessel_field
@@ -34,6 +34,7 @@ from edge.phantom.types import (
     View,
     subject_id,
 )
+from edge.phantom.zones import draw_zones, zone_field
 
 __all__ = ["generate_a", "render_parts"]
 
@@ -41,7 +42,7 @@ F32 = npt.NDArray[np.float32]
 _SIDE = ("right", "left")  # breast index 0 is on the image left: the patient's right
 # Independent random streams per subject (10 is the stage mix in edge.phantom.rules).
 _ANATOMY, _LESIONS, _FPN, _NOISE = 11, 12, 13, 14
-_WIDE, _SKIN, _CAMERA, _STYLE = 15, 16, 17, 18
+_WIDE, _SKIN, _CAMERA, _STYLE, _ZONES = 15, 16, 17, 18, 19
 _VIEW_CODE = {"closeup": 0, "wide": 1}
 # Lesion size per "lepton pixel" relative to the frame width: breasts are smaller in a wide view.
 _LESION_SCALE = {"closeup": 1.0, "wide": 0.75}
@@ -57,7 +58,9 @@ def _anatomy(
         render = render_anatomy(anatomy, h, w)
         breasts: tuple[BreastGeometry, ...] = breast_geometry(anatomy, h, w)
         skin = draw_skin(skin_rng, view, (0.35, 0.75, 0.2, 0.8))
-        on_skin, offset = render.body_alpha, anatomy.offset_c
+        zones = draw_zones(np.random.default_rng([seed, index, _ZONES]), anatomy)
+        on_skin, offset = render.body_alpha, anatomy.offset_c + zones.shift_c
+        extra = zone_field(zones, anatomy, breasts, h, w)
         celsius, alpha, roi, radii = render.celsius, render.body_alpha, render.breast, render.radii
     else:
         body = draw_body(np.random.default_rng([seed, index, _WIDE]))
@@ -65,9 +68,13 @@ def _anatomy(
         breasts = wide.breasts
         skin = draw_skin(skin_rng, view, (0.2, 0.8, body.mid_x - 0.25, body.mid_x + 0.25))
         on_skin, offset = wide.skin_mask, body.skin_c - 33.0
+        extra = np.zeros((h, w), np.float32)
         celsius, alpha, roi, radii = wide.celsius, wide.body_alpha, wide.breast, wide.radii
     detail = (
-        texture_field(skin, h, w) + vessel_field(skin, h, w) + areola_field(skin, breasts, h, w)
+        extra
+        + texture_field(skin, h, w)
+        + vessel_field(skin, h, w)
+        + areola_field(skin, breasts, h, w)
     )
     return celsius + detail * on_skin, alpha, roi, breasts, radii, offset
 
@@ -81,6 +88,7 @@ def _noise_free(
     raw, alpha, roi, breasts, radii, offset = _anatomy(seed, index, view, h, w)
     camera = draw_camera(np.random.default_rng([seed, index, _CAMERA, _VIEW_CODE[view]]), view)
     without = apply_optics(camera, raw)
+    alpha = blur(camera, alpha)
     lesion_rng = np.random.default_rng([seed, index, _LESIONS, STAGE_CODE[stage]])
     style_rng = np.random.default_rng([seed, index, _STYLE, STAGE_CODE[stage]])
     excess = np.zeros((h, w), np.float32)

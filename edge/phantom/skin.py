@@ -61,11 +61,12 @@ def draw_skin(
     warm = bool(rng.uniform() < 0.4)
     return Skin(
         view=view,
-        coarse=rng.standard_normal(coarse_shape),
-        fine=rng.standard_normal(fine_shape),
+        # Clipped tails: mottling never makes a single spot of skin implausibly hot or cold.
+        coarse=np.clip(rng.standard_normal(coarse_shape), -2.2, 2.2),
+        fine=np.clip(rng.standard_normal(fine_shape), -2.2, 2.2),
         # A close-up shows each breast over many coarse cells' worth: keep whole-breast means close.
         coarse_c=float(rng.uniform(0.15, 0.35) * (0.4 if view == "closeup" else 1.0)),
-        fine_c=float(rng.uniform(0.25, 0.55) * (1.5 if view == "wide" else 1.0)),
+        fine_c=float(rng.uniform(0.25, 0.55) * (1.7 if view == "wide" else 1.45)),
         vessel_c=float(rng.uniform(0.3, 0.9)),
         vessel_width=float(rng.uniform(0.6, 1.2)),
         vessels=tuple(vessels),
