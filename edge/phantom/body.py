@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from edge.phantom._silhouette import gauss, polygons, raster
 from edge.phantom.anatomy import BreastGeometry, breast_coords, grid
 
 __all__ = ["WideBody", "WideRender", "draw_body", "render_body"]
@@ -60,22 +61,23 @@ class WideBody:
 
 def draw_body(rng: np.random.Generator) -> WideBody:
     """Draw one wide-view subject; the same generator state gives the same subject."""
-    chest_hw = float(rng.uniform(0.30, 0.38))
+    chest_hw = float(rng.uniform(0.31, 0.40))
     dx = float(rng.uniform(0.11, 0.15))
     rx = float(rng.uniform(0.075, 0.125))
-    rx = min(rx, 0.9 * chest_hw - dx)
+    # Inside the chest, and a cleft between the breasts whatever the yaw and size asymmetry.
+    rx = min(rx, 0.9 * chest_hw - dx, (0.93 * dx - 0.01) / 1.08)
     scale = rng.uniform(0.92, 1.08, 2)
     aspect = float(rng.uniform(0.8, 1.0))
     ptosis = float(rng.uniform(0.0, 1.0))
     ry_low_h = rx * max(scale) * aspect * (1.0 + 0.3 * ptosis) * 4.0 / 3.0  # fraction of H
     bottom = float(rng.uniform(0.77, 0.87))
     size = rx / 0.0975 * (1.0 + 0.5 * ptosis)
-    base = float(rng.uniform(-2.2, 0.9))
-    asym = float(rng.uniform(-0.4, 0.4))
+    base = float(rng.uniform(-2.6, 1.3))
+    asym = float(np.clip(rng.normal(0.0, 0.25), -0.8, 0.8))
     temps = {
         "neck": rng.uniform(1.2, 2.8),
         "supra": rng.uniform(0.4, 1.4),
-        "axilla": rng.uniform(3.0, 6.0),
+        "axilla": rng.uniform(3.0, 7.0),
         "sternum": rng.uniform(0.6, 1.8),
         "cleft": rng.uniform(0.4, 1.6),
         "fold": rng.uniform(1.5, 2.8) * size,
@@ -83,8 +85,8 @@ def draw_body(rng: np.random.Generator) -> WideBody:
         "abdomen": rng.uniform(0.4, 1.8),
         "arm": rng.uniform(0.3, 1.6),
         "shoulder": rng.uniform(0.2, 1.0),
-        "lateral": rng.uniform(-0.45, 0.45),
-        "lower": rng.uniform(-1.0, 0.5),
+        "lateral": np.clip(rng.normal(0.0, 0.3), -0.8, 0.8),
+        "lower": rng.uniform(-1.4, 0.9),
         "edge": rng.uniform(1.0, 3.0),
         "edge_px": rng.uniform(1.5, 4.0),
     }
@@ -145,77 +147,12 @@ class WideRender:
     skin_mask: F32  # 1 on bare skin (clothing excluded)
 
 
-def _polygons(a: WideBody) -> list[list[tuple[float, float]]]:
-    """Torso (with neck) and both arms as (x, y) fractions, before the tilt."""
-    sy, ay = a.shoulder_y, a.shoulder_y + 0.17
-    polys: list[list[tuple[float, float]]] = []
-    sides = []
-    for sign, k in ((-1.0, 1.0 + a.yaw), (1.0, 1.0 - a.yaw)):
-        side = [
-            (a.neck_hw * k, -0.05),
-            (a.neck_hw * 1.1 * k, sy - 0.03),
-            (a.shoulder_hw * 0.75 * k, sy + 0.01),
-            (a.shoulder_hw * k, sy + 0.06),
-            ((a.chest_hw + 0.015) * k, ay),
-            (a.chest_hw * k, a.breast_y),
-            (a.waist_hw * k, 1.05),
-        ]
-        sides.append([(a.mid_x + sign * x, y) for x, y in side])
-        if a.arms_up:
-            outer = a.shoulder_hw + 0.05 + a.arm_spread
-            arm = [
-                ((a.chest_hw + 0.01) * k, ay),
-                (max(a.shoulder_hw + 0.01, outer - 0.04) * k, sy + 0.07),  # deltoid
-                (outer * k, -0.05),
-                ((outer - a.arm_w) * k, -0.05),
-                (a.shoulder_hw * 0.8 * k, sy),
-            ]
-        else:
-            arm = [
-                (a.shoulder_hw * k, sy + 0.05),
-                ((a.shoulder_hw + 0.02 + 0.3 * a.arm_spread) * k, 1.05),
-                ((a.shoulder_hw + 0.02 + 0.3 * a.arm_spread - a.arm_w) * k, 1.05),
-                ((a.chest_hw + a.arm_gap) * k, ay),
-                (a.shoulder_hw * 0.85 * k, sy + 0.03),
-            ]
-        polys.append([(a.mid_x + sign * x, y) for x, y in arm])
-    polys.insert(0, sides[0] + sides[1][::-1])
-    return polys
-
-
-def _raster(polys: list[list[tuple[float, float]]], a: WideBody, h: int, w: int) -> list[F32]:
-    tilt = math.radians(a.tilt_deg)
-    c, s = math.cos(tilt), math.sin(tilt)
-    px, py = a.mid_x * w, a.breast_y * h
-    out = []
-    for poly in polys:
-        pts = []
-        for fx, fy in poly:
-            dx, dy = fx * w - px, fy * h - py
-            pts.append((px + dx * c + dy * s, py - dx * s + dy * c))
-        canvas = np.zeros((h, w), np.uint8)
-        arr = np.rint(np.array(pts) * 16).astype(np.int32).reshape(-1, 1, 2)
-        cv2.fillPoly(canvas, [arr], 255, cv2.LINE_AA, shift=4)
-        out.append(canvas.astype(np.float32) / np.float32(255.0))
-    return out
-
-
-def _gauss(yy: F32, xx: F32, cy: float, cx: float, sy: float, sx: float) -> F32:
-    return np.exp(
-        -(
-            ((yy - np.float32(cy)) / np.float32(sy)) ** 2
-            + ((xx - np.float32(cx)) / np.float32(sx)) ** 2
-        )
-        / 2
-    )
-
-
 def render_body(a: WideBody, h: int, w: int) -> WideRender:
     """Render the wide view at (h, w) pixels."""
     yy, xx = grid(h, w)
     s = w / 160.0
     t = a.temps
-    torso, arm_l, arm_r = _raster(_polygons(a), a, h, w)
+    torso, arm_l, arm_r = raster(polygons(a), a, h, w)
     arms = np.maximum(arm_l, arm_r)
     silhouette = np.maximum(torso, arms)
     alpha = np.asarray(cv2.GaussianBlur(silhouette, (0, 0), 0.6 * s), dtype=np.float32)
@@ -246,15 +183,15 @@ def render_body(a: WideBody, h: int, w: int) -> WideRender:
     for i, sign in enumerate((-1.0, 1.0)):
         k = 1.0 + a.yaw if sign < 0 else 1.0 - a.yaw
         cy, cx = at(a.shoulder_y + 0.05, a.mid_x + sign * 0.12 * k)
-        body += t["supra"] * _gauss(yy, xx, cy, cx, 0.04 * h, 0.05 * w)
+        body += t["supra"] * gauss(yy, xx, cy, cx, 0.04 * h, 0.05 * w)
         cy, cx = at(a.shoulder_y + 0.02, a.mid_x + sign * a.shoulder_hw * 0.95 * k)
-        body -= t["shoulder"] * _gauss(yy, xx, cy, cx, 0.06 * h, 0.06 * w)
+        body -= t["shoulder"] * gauss(yy, xx, cy, cx, 0.06 * h, 0.06 * w)
         spot = (0.022, 0.02) if a.arms_up else (0.012, 0.012)
         cy, cx = at(ay, a.mid_x + sign * (a.chest_hw - 0.005) * k)
         body += (
             t["axilla"]
             * (1.0 if a.arms_up else 0.7)
-            * _gauss(yy, xx, cy, cx, spot[0] * 1.6 * w, spot[1] * w)
+            * gauss(yy, xx, cy, cx, spot[0] * 1.6 * w, spot[1] * w)
         )
         cy, cx = at(a.breast_y, a.mid_x + sign * a.breast_dx * k)
         rx = a.breast_rx[i] * w

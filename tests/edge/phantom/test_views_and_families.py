@@ -149,3 +149,15 @@ def test_synthetic_source_passes_view_and_family_through() -> None:
     assert frame.metadata["subject"].startswith("synth-a-wide-")
     with pytest.raises(SourceError, match="family='z'"):
         SyntheticSource(SyntheticConfig(family="z")).start()
+
+
+def test_synth_command_writes_wide_views(tmp_path: Path) -> None:
+    from edge.cli.main import main
+
+    assert (
+        main(["synth", "--count", "2", "--seed", "4", "--view", "wide", "--out", str(tmp_path)])
+        == 0
+    )
+    lines = [json.loads(line) for line in (tmp_path / "labels.jsonl").read_text().splitlines()]
+    assert [line["subject"] for line in lines] == [f"synth-a-wide-0004-{i:05d}" for i in range(2)]
+    assert (tmp_path / "breast" / "synth-a-wide-0004-00000.png").is_file()
