@@ -161,3 +161,27 @@ def test_synth_command_writes_wide_views(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in (tmp_path / "labels.jsonl").read_text().splitlines()]
     assert [line["subject"] for line in lines] == [f"synth-a-wide-0004-{i:05d}" for i in range(2)]
     assert (tmp_path / "breast" / "synth-a-wide-0004-00000.png").is_file()
+
+
+def test_wide_population_spans_postures_rooms_and_skin_temperatures() -> None:
+    from edge.phantom.body import draw_body
+
+    bodies = [draw_body(np.random.default_rng([9, i])) for i in range(300)]
+    assert {b.arms_up for b in bodies} == {True, False}
+    rooms = [b.bg_c for b in bodies]
+    assert 18.0 <= min(rooms) < 20.0 and 25.0 < max(rooms) <= 28.0
+    skins = [b.skin_c for b in bodies]
+    assert min(skins) < 30.0 and max(skins) > 33.0
+    assert any(b.clothing for b in bodies) and any(b.warm_object for b in bodies)
+    assert min(b.tilt_deg for b in bodies) < -3.0 < 3.0 < max(b.tilt_deg for b in bodies)
+
+
+def test_lesion_styles_include_diffuse_ones_near_the_fold_and_the_areola() -> None:
+    from edge.phantom.lesions import draw_lesions, restyle
+
+    rng, style = np.random.default_rng(1), np.random.default_rng(2)
+    specs = [restyle(s, style) for _ in range(100) for s in draw_lesions(rng, "middle")]
+    near_fold = [s for s in specs if s.r0 >= 0.5 and np.sin(s.angle) > 0.29]
+    at_areola = [s for s in specs if s.r0 <= 0.2]
+    assert len(near_fold) > 0.1 * len(specs) and len(at_areola) > 0.1 * len(specs)
+    assert min(s.profile for s in specs) < 0.7 < 0.95 < max(s.profile for s in specs)
