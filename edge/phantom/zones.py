@@ -45,8 +45,8 @@ def draw_zones(rng: np.random.Generator, anatomy: Anatomy) -> Zones:
         shift_c=shift,
         sternum_c=float(rng.uniform(0.4, 1.3)),
         cleft_c=float(rng.uniform(0.3, 1.2)),
-        axilla_c=float(rng.uniform(1.8, 3.5)),
-        fold_c=float(rng.uniform(1.2, 2.6)),
+        axilla_c=float(rng.uniform(2.0, 4.5)),
+        fold_c=float(rng.uniform(1.2, 3.0)),
         upper_c=float(rng.uniform(0.0, 1.0)),
         lateral_c=float(rng.uniform(-0.2, 0.2)),
     )
