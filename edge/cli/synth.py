@@ -24,6 +24,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="lepton",
         help="lepton: 160x120, dmr: 640x480 (DMR-IR)",
     )
+    p.add_argument(
+        "--view",
+        choices=("closeup", "wide"),
+        default="closeup",
+        help="closeup: Lepton chest close-up; wide: DMR-IR clinical framing (neck to abdomen)",
+    )
+    p.add_argument("--family", default="a", help="phantom family (independent generators)")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.set_defaults(func=run)
 
@@ -33,10 +40,20 @@ def run(args: argparse.Namespace) -> int:
 
     if args.count < 1:
         raise SystemExit("thermoseg-edge synth: --count must be at least 1")
-    labels = write_dataset(args.out, args.count, args.seed, resolution=args.resolution)
+    labels = write_dataset(
+        args.out,
+        args.count,
+        args.seed,
+        resolution=args.resolution,
+        view=args.view,
+        family=args.family,
+    )
     stages = Counter(label.stage for label in labels)
     mix = ", ".join(
         f"{stage} {stages[stage]}" for stage in ("normal", "initial", "middle", "advanced")
     )
-    print(f"wrote {len(labels)} synthetic thermograms to {args.out} ({mix})")
+    print(
+        f"wrote {len(labels)} synthetic thermograms (family {args.family}, {args.view}) "
+        f"to {args.out} ({mix})"
+    )
     return 0

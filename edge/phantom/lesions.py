@@ -4,6 +4,10 @@ A lesion is a sum of 3–5 anisotropic gaussians jittered around its centre, mod
 low-frequency noise, scaled so its peak surface excess is exactly the drawn ``excess_c`` and
 faded to zero at the breast outline, so every lesion pixel lies inside its breast.
 
+Each lesion's style comes from a second random stream (:func:`restyle`), so the paper's stages
+keep their draws: a profile from peaked to flat and diffuse, and a site that may sit near the
+inframammary fold or the areola.
+
 Stages follow the paper: *initial* one small focal spot; *middle* a larger region (one or two
 blobs) in one breast; *advanced* larger lesions in both breasts. Sizes are in "lepton pixels"
 (scaled by ``W / 160``), so a subject looks alike at 160×120 and 640×480.
@@ -12,7 +16,7 @@ blobs) in one breast; *advanced* larger lesions in both breasts. Sizes are in "l
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -20,7 +24,7 @@ import numpy.typing as npt
 
 from edge.phantom.anatomy import BreastGeometry
 
-__all__ = ["LesionSpec", "draw_lesions", "render_lesion"]
+__all__ = ["LesionSpec", "draw_lesions", "render_lesion", "restyle"]
 
 F32 = npt.NDArray[np.float32]
 
@@ -43,6 +47,7 @@ class LesionSpec:
     excess_c: float
     blobs: npt.NDArray[np.float64]  # rows: du, dv (in radii), sx, sy (in radii), theta, weight
     modulation: npt.NDArray[np.float64]  # (5, 5) in [-1, 1]
+    profile: float = 1.0  # exponent on the normalised field: < 1 flatter and more diffuse
 
 
 def draw_lesions(rng: np.random.Generator, stage: str) -> list[LesionSpec]:
@@ -81,6 +86,18 @@ def draw_lesions(rng: np.random.Generator, stage: str) -> list[LesionSpec]:
     return specs
 
 
+def restyle(spec: LesionSpec, rng: np.random.Generator) -> LesionSpec:
+    """The lesion with a drawn profile and, for some, a site near the fold or the areola."""
+    profile = float(rng.uniform(0.6, 1.0))
+    site = float(rng.uniform())
+    r0, angle = spec.r0, spec.angle
+    if site < 0.2:  # near the inframammary fold: low in the breast
+        r0, angle = float(rng.uniform(0.5, 0.62)), float(rng.uniform(0.3, math.pi - 0.3))
+    elif site < 0.35:  # at the areola
+        r0 = float(rng.uniform(0.0, 0.2))
+    return replace(spec, profile=profile, r0=r0, angle=angle)
+
+
 def lesion_center(spec: LesionSpec, b: BreastGeometry) -> tuple[float, float]:
     """The lesion centre (y, x) in pixels."""
     u = spec.r0 * b.rx * math.cos(spec.angle)
@@ -91,13 +108,19 @@ def lesion_center(spec: LesionSpec, b: BreastGeometry) -> tuple[float, float]:
 
 
 def render_lesion(
-    spec: LesionSpec, b: BreastGeometry, breast_r: F32, h: int, w: int
+    spec: LesionSpec,
+    b: BreastGeometry,
+    breast_r: F32,
+    h: int,
+    w: int,
+    scale: float | None = None,
 ) -> tuple[F32, float, float, tuple[float, float]]:
     """The lesion's excess field (°C, full image), its radius in px, its peak and its centre.
 
-    The field is zero at and outside the breast outline (``breast_r >= 1``).
+    ``scale``: pixels per "lepton pixel" of lesion size (default ``W / 160``). The field is zero
+    at and outside the breast outline (``breast_r >= 1``).
     """
-    s = w / 160.0
+    s = w / 160.0 if scale is None else scale
     # Keep the lesion well inside the breast whatever the breast's size.
     radius = min(spec.radius * s, 0.42 * min(b.rx, b.ry_low))
     cy, cx = lesion_center(spec, b)
@@ -120,5 +143,6 @@ def render_lesion(
     top = float(box.max())
     field = np.zeros((h, w), np.float32)
     if top > 0:
-        field[y0:y1, x0:x1] = box * np.float32(spec.excess_c / top)
+        shaped = (box / np.float32(top)) ** np.float32(spec.profile)
+        field[y0:y1, x0:x1] = shaped * np.float32(spec.excess_c)
     return field, radius, float(field.max()), (cy, cx)

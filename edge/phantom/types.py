@@ -22,11 +22,13 @@ __all__ = [
     "Resolution",
     "Stage",
     "SubjectLabel",
+    "View",
     "subject_id",
 ]
 
 Stage = Literal["normal", "initial", "middle", "advanced"]
 Resolution = Literal["lepton", "dmr"]
+View = Literal["closeup", "wide"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class SubjectLabel:
     index: int
     resolution: Resolution
     offset_c: float
+    family: str = "a"
+    view: View = "closeup"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +72,8 @@ class SubjectLabel:
             "index": self.index,
             "resolution": self.resolution,
             "offset_c": round(self.offset_c, 4),
+            "family": self.family,
+            "view": self.view,
         }
 
 
@@ -93,6 +99,8 @@ class Phantom:
                 "stage": self.label.stage,
                 "synthetic": True,
                 "resolution": self.label.resolution,
+                "family": self.label.family,
+                "view": self.label.view,
                 "lesions": len(self.label.lesions),
             },
         )
@@ -111,6 +119,11 @@ class PhantomParts:
     label: SubjectLabel
 
 
-def subject_id(seed: int, index: int) -> str:
-    """The subject name used for files and labels."""
-    return f"synth-{seed:04d}-{index:05d}"
+def subject_id(seed: int, index: int, family: str = "a", view: str = "closeup") -> str:
+    """The subject name used for files and labels, distinct per family and view.
+
+    Family "a" close-ups keep the historical ``synth-SSSS-IIIII`` so existing datasets stay valid.
+    """
+    if family == "a" and view == "closeup":
+        return f"synth-{seed:04d}-{index:05d}"
+    return f"synth-{family}-{view}-{seed:04d}-{index:05d}"

@@ -58,6 +58,10 @@ class SyntheticConfig(BaseModel):
     resolution: Literal["lepton", "dmr"] = Field(
         "lepton", description="lepton: 160x120; dmr: 640x480 like the DMR-IR database"
     )
+    view: Literal["closeup", "wide"] = Field(
+        "closeup", description="closeup: Lepton chest close-up; wide: DMR-IR clinical framing"
+    )
+    family: str = Field("a", description="phantom family (see edge.phantom.FAMILIES)")
     y16: bool = Field(True, description="deliver Lepton TLinear centikelvin counts instead of °C")
     script: list[ScriptSegment] = Field(
         default_factory=_default_script, min_length=1, description="segments shown in order"
@@ -83,6 +87,11 @@ class SyntheticSource(FrameSource):
         # Imported here: the phantom renderer is only needed when this source is used.
         from edge import phantom
 
+        if self.config.family not in phantom.FAMILIES:
+            raise SourceError(
+                f"synthetic: family={self.config.family!r}: expected one of "
+                f"{', '.join(sorted(phantom.FAMILIES))}"
+            )
         self._phantom = phantom
         self._started = True
         self._pacer.reset()
@@ -109,6 +118,8 @@ class SyntheticSource(FrameSource):
             subject,
             stage=seg.stage,
             resolution=self.config.resolution,
+            view=self.config.view,
+            family=self.config.family,
             noise_seed=self._sequence,
         )
         frame = ph.frame(self._sequence, time.time())
