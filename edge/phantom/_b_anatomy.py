@@ -150,7 +150,7 @@ def draw_camera(rng: np.random.Generator, view: str, body: BodyB) -> CameraB:
     """A framing: ``wide`` = neck to upper abdomen; ``closeup`` = the breasts filling the frame."""
     cv_mean = 0.5 * (body.breasts[0].cv + body.breasts[1].cv)
     if view == "wide":
-        span = float(rng.uniform(2.55, 3.2))
+        span = float(rng.uniform(2.4, 3.05))
         v0 = float(rng.uniform(0.72, 0.92))
     else:
         span = float(rng.uniform(1.95, 2.6))
@@ -158,7 +158,7 @@ def draw_camera(rng: np.random.Generator, view: str, body: BodyB) -> CameraB:
     return CameraB(
         view=view,
         span_u=span,
-        u0=float(rng.normal(0.0, 0.06 * span)),
+        u0=float(rng.normal(0.0, 0.04 * span)),
         v0=v0 + float(rng.normal(0.0, 0.04)),
         roll=math.radians(float(rng.normal(0.0, 3.0))),
     )
@@ -212,7 +212,7 @@ def render_geometry(body: BodyB, camera: CameraB, h: int, w: int) -> GeometryB:
     top = 0.02 + 0.22 * np.clip((np.abs(du) - body.neck_hw) / 0.8, 0.0, None) ** 2
     torso_d = np.minimum(hw - np.abs(du), vv - top)
     torso_h = 0.55 * np.sqrt(np.clip(1.0 - (du / hw) ** 2, 0.0, 1.0))
-    torso_h *= np.sqrt(np.clip((vv - top) / 0.25, 0.0, 1.0))
+    torso_h *= 0.5 + 0.5 * np.sqrt(np.clip((vv - top) / 0.25, 0.0, 1.0))
     neck_d = np.minimum(body.neck_hw - np.abs(du), 0.3 - vv)
     neck_h = 0.3 * np.sqrt(np.clip(1.0 - (du / body.neck_hw) ** 2, 0.0, 1.0))
     height = np.where(torso_d > 0, torso_h, 0.0)

@@ -39,7 +39,9 @@ class ThermalB:
     ambient: float
     room_gradient: tuple[float, float]
     chest: float
+    vertical: float  # °C per body unit down the trunk
     neck: float
+    upper_chest: float
     supraclavicular: float
     axilla: float
     sternum: float
@@ -67,8 +69,9 @@ def draw_thermal(rng: np.random.Generator, body: BodyB) -> ThermalB:
     ambient = float(np.clip(ambient, 18.0, 28.0))
     median = float(np.clip(rng.normal(31.3, 1.35), 29.0, 34.5))
     size = 0.5 * (body.breasts[0].rx + body.breasts[1].rx)
-    breast_off = float(rng.uniform(-1.2, 0.2))
-    lr = float(rng.normal(0.0, 0.42)) * (1.8 if rng.random() < 0.08 else 1.0)
+    breast_off = float(rng.uniform(-1.7, 1.4))
+    lr = float(rng.normal(0.0, 0.22)) * (2.2 if rng.random() < 0.05 else 1.0)
+    warm = float(rng.uniform(0.8, 1.6))  # subject-wide strength of the warm zones
     fold_v = max(b.cv + b.ry_low for b in body.breasts)
     n_objects = int(rng.choice([0, 0, 1, 2]))
     objects = tuple(
@@ -84,24 +87,26 @@ def draw_thermal(rng: np.random.Generator, body: BodyB) -> ThermalB:
     return ThermalB(
         ambient=ambient,
         room_gradient=(float(rng.normal(0, 0.5)), float(rng.normal(0, 0.5))),
-        chest=median + 0.35,
-        neck=float(rng.uniform(0.2, 1.1)),
-        supraclavicular=float(rng.uniform(0.6, 2.2)),
-        axilla=float(rng.uniform(1.8, 3.8)),
-        sternum=float(rng.uniform(0.3, 1.2)),
-        cleft=float(rng.uniform(0.8, 2.4)),
-        fold=float(rng.uniform(1.0, 2.4)) + 3.0 * (size - 0.22),
+        chest=median + 0.8,
+        vertical=float(rng.normal(0.15, 0.5)),
+        neck=float(rng.uniform(0.4, 1.4)),
+        upper_chest=float(rng.uniform(0.2, 1.1)),
+        supraclavicular=warm * float(rng.uniform(0.8, 2.4)),
+        axilla=warm * float(rng.uniform(2.0, 4.0)),
+        sternum=warm * float(rng.uniform(0.3, 1.2)),
+        cleft=warm * float(rng.uniform(0.8, 2.4)),
+        fold=warm * (float(rng.uniform(1.0, 2.4)) + 3.0 * (size - 0.22)),
         fold_width=0.03 + 0.12 * (size - 0.2),
         breast_offset=(
             breast_off + float(rng.normal(0, 0.15)),
             breast_off + float(rng.normal(0, 0.15)),
         ),
         abdomen=float(rng.uniform(0.3, 2.0)),
-        arm=float(rng.uniform(0.3, 1.6)),
+        arm=float(rng.uniform(0.0, 1.0)),
         lower_chest_lr=lr,
-        view_cooling=float(rng.uniform(1.5, 3.5)),
-        texture=float(rng.uniform(0.22, 0.42)),
-        vessels=float(rng.uniform(0.2, 0.9)),
+        view_cooling=float(rng.uniform(2.0, 4.5)),
+        texture=float(rng.uniform(0.36, 0.72)),
+        vessels=float(rng.uniform(0.3, 1.1)),
         clothing=(fold_v + float(rng.uniform(0.25, 0.7))) if rng.random() < 0.4 else None,
         clothing_dt=float(rng.uniform(1.5, 6.0)),
         objects=objects,
@@ -177,6 +182,8 @@ def render_skin(body: BodyB, t: ThermalB, geom: GeometryB, tex_rng: np.random.Ge
     adu = np.abs(du)
     skin = np.full(uu.shape, t.chest, np.float32)
     skin += t.neck * (1.0 / (1.0 + np.exp((vv - 0.02) / 0.06))) * (adu < body.neck_hw + 0.1)
+    skin += t.vertical * np.clip(vv - 0.9, -1.2, 1.2)
+    skin += t.upper_chest * np.clip((0.6 - vv) / 0.5, 0.0, 1.0) * (1.0 - geom.arm)
     skin += t.supraclavicular * _gauss(adu - 0.42, vv - 0.04, 0.12, 0.06)
     axilla_u = body.hw_chest - 0.04
     axilla_v = 0.45 if body.arms_raised else 0.55
@@ -187,7 +194,8 @@ def render_skin(body: BodyB, t: ThermalB, geom: GeometryB, tex_rng: np.random.Ge
     skin += t.cleft * _gauss(du, vv - cv_mean, 0.06, 0.22)
     for i, b in enumerate(body.breasts):
         rho, lower = geom.rho[i], geom.below[i]
-        inside = 1.0 - np.clip((rho - 0.85) / 0.2, 0.0, 1.0)
+        # Smooth, strongest over the lower pole: no painted outline around the breast.
+        inside = np.clip((1.25 - rho) / 0.65, 0.0, 1.0) ** 2 * (0.6 + 0.4 * lower)
         skin += t.breast_offset[i] * inside
         fold = np.exp(-(((rho - 1.0 - 0.6 * t.fold_width) / t.fold_width) ** 2))
         skin += t.fold * fold * lower**1.5 * (rho > 0.98)

@@ -167,7 +167,7 @@ def _noise_free(seed: int, index: int, stage: Stage, resolution: str, view: str)
         seed=seed,
         index=index,
         resolution=resolution,  # type: ignore[arg-type]
-        offset_c=thermal.chest - 0.35 - _POPULATION_MEDIAN_C,
+        offset_c=thermal.chest - 0.8 - _POPULATION_MEDIAN_C,
     )
     for array in (without, with_lesions, abnormal, breast, alpha):
         array.setflags(write=False)
