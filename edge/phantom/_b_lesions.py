@@ -64,7 +64,7 @@ def _one(rng: np.random.Generator, stage: str, side: int) -> LesionSpecB:
     elif stage == "middle":
         peak, radius = rng.uniform(1.0, 2.2), rng.uniform(0.055, 0.1)
     else:
-        peak, radius = rng.uniform(1.6, 3.0), rng.uniform(0.08, 0.15)
+        peak, radius = rng.uniform(1.8, 3.3), rng.uniform(0.08, 0.15)
     site, rho, theta = _site(rng)
     return LesionSpecB(
         side=side,

@@ -67,11 +67,11 @@ def draw_thermal(rng: np.random.Generator, body: BodyB) -> ThermalB:
     """A random subject-in-a-room: ambient 18–28 °C, skin 29–36 °C, warm zones, room clutter."""
     ambient = float(rng.normal(22.7, 1.4)) if rng.random() < 0.85 else float(rng.uniform(18, 28))
     ambient = float(np.clip(ambient, 18.0, 28.0))
-    median = float(np.clip(rng.normal(31.3, 1.35), 29.0, 34.5))
+    median = float(np.clip(rng.normal(31.3, 1.5), 28.8, 34.5))
     size = 0.5 * (body.breasts[0].rx + body.breasts[1].rx)
-    breast_off = float(rng.uniform(-1.7, 1.4))
-    lr = float(rng.normal(0.0, 0.22)) * (2.2 if rng.random() < 0.05 else 1.0)
-    warm = float(rng.uniform(0.8, 1.6))  # subject-wide strength of the warm zones
+    breast_off = float(rng.uniform(-2.2, 1.6))
+    lr = float(rng.normal(0.0, 0.25)) * (2.8 if rng.random() < 0.06 else 1.0)
+    warm = float(rng.uniform(0.8, 1.65))  # subject-wide strength of the warm zones
     fold_v = max(b.cv + b.ry_low for b in body.breasts)
     n_objects = int(rng.choice([0, 0, 1, 2]))
     objects = tuple(
@@ -88,7 +88,7 @@ def draw_thermal(rng: np.random.Generator, body: BodyB) -> ThermalB:
         ambient=ambient,
         room_gradient=(float(rng.normal(0, 0.5)), float(rng.normal(0, 0.5))),
         chest=median + 0.8,
-        vertical=float(rng.normal(0.15, 0.5)),
+        vertical=float(rng.normal(0.15, 0.7)),
         neck=float(rng.uniform(0.4, 1.4)),
         upper_chest=float(rng.uniform(0.2, 1.1)),
         supraclavicular=warm * float(rng.uniform(0.8, 2.4)),
@@ -104,8 +104,8 @@ def draw_thermal(rng: np.random.Generator, body: BodyB) -> ThermalB:
         abdomen=float(rng.uniform(0.3, 2.0)),
         arm=float(rng.uniform(0.0, 1.0)),
         lower_chest_lr=lr,
-        view_cooling=float(rng.uniform(2.0, 4.5)),
-        texture=float(rng.uniform(0.36, 0.72)),
+        view_cooling=float(rng.uniform(2.0, 5.0)),
+        texture=float(rng.uniform(0.33, 0.85)),
         vessels=float(rng.uniform(0.3, 1.1)),
         clothing=(fold_v + float(rng.uniform(0.25, 0.7))) if rng.random() < 0.4 else None,
         clothing_dt=float(rng.uniform(1.5, 6.0)),

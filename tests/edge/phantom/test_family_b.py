@@ -138,3 +138,25 @@ def test_bad_arguments_name_the_field(kwargs: dict[str, str]) -> None:
 def test_negative_index_is_refused() -> None:
     with pytest.raises(ConfigError, match="index"):
         generate_b(1, -1)
+
+
+def test_cool_skinned_subjects_carry_lesions_too() -> None:
+    cool = []
+    for index in range(60):
+        parts = render_parts_b(2, index, stage="middle")
+        if parts.label.offset_c < -1.0:
+            cool.append(parts)
+        if len(cool) == 3:
+            break
+    assert len(cool) == 3
+    assert all(parts.abnormal.any() for parts in cool)
+
+
+def test_wide_views_have_room_ambient_and_skin_temperatures() -> None:
+    for index in range(4):
+        parts = render_parts_b(4, index, stage="normal", view="wide")
+        body = parts.body_alpha > 0.99
+        background = parts.body_alpha < 0.01
+        assert 28.0 < float(np.median(parts.without_lesions[body])) < 35.5
+        assert 17.0 < float(np.median(parts.without_lesions[background])) < 29.0
+        assert 0.5 < float(body.mean()) < 0.95
