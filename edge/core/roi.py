@@ -52,7 +52,7 @@ class RoiConfig(BaseModel):
         (0.25, 1.0), description="close-up: breast rows as fractions of the torso's height"
     )
     band_wide: tuple[float, float] = Field(
-        (0.42, 0.9), description="wide view: breast rows as fractions of the torso's height"
+        (0.38, 0.95), description="wide view: breast rows as fractions of the torso's height"
     )
     half_width: float = Field(
         0.46, gt=0.0, le=1.0, description="ROI columns: ± this fraction of the chest width"

@@ -168,6 +168,8 @@ def _noise_free(seed: int, index: int, stage: Stage, resolution: str, view: str)
         index=index,
         resolution=resolution,  # type: ignore[arg-type]
         offset_c=thermal.chest - 0.8 - _POPULATION_MEDIAN_C,
+        family="b",
+        view=view,  # type: ignore[arg-type]
     )
     for array in (without, with_lesions, abnormal, breast, alpha):
         array.setflags(write=False)

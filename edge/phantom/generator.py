@@ -7,7 +7,7 @@ frames of one subject differ only by noise.
 **Families.** :data:`FAMILIES` maps a family name to a function
 ``(seed, index, stage, resolution, view, noise_seed) -> Phantom``. Families are independently
 parameterised generators (different anatomy code), so that a model can be tested on a family it
-never saw. Family "a" is :mod:`edge.phantom.family_a`.
+never saw. Family "a" is :mod:`edge.phantom.family_a`, family "b" :mod:`edge.phantom.family_b`.
 
 **Views.** ``closeup``: a Lepton close-up of the chest, the breasts fill much of the frame.
 ``wide``: the DMR-IR clinical framing (neck, shoulders, arms, axillae, chest, folds, abdomen).
@@ -41,6 +41,7 @@ import numpy as np
 from edge.errors import ConfigError, DatasetError
 from edge.io.readers import write_mask_png
 from edge.phantom.family_a import generate_a, render_parts
+from edge.phantom.family_b import generate_b
 from edge.phantom.rules import (
     ABNORMAL_EXCESS_C,
     FPN_SIGMA_C,
@@ -87,7 +88,21 @@ log = logging.getLogger(__name__)
 # (seed, index, stage, resolution, view, noise_seed) -> Phantom
 Family = Callable[[int, int, "Stage | None", Resolution, View, "int | None"], Phantom]
 
-FAMILIES: dict[str, Family] = {"a": generate_a}
+
+def _generate_b(
+    seed: int,
+    index: int,
+    stage: Stage | None,
+    resolution: Resolution,
+    view: View,
+    noise_seed: int | None,
+) -> Phantom:
+    return generate_b(
+        seed, index, stage=stage, resolution=resolution, view=view, noise_seed=noise_seed
+    )
+
+
+FAMILIES: dict[str, Family] = {"a": generate_a, "b": _generate_b}
 
 
 def _family(name: str) -> Family:

@@ -52,7 +52,7 @@ def test_a_wide_view_is_recognised_by_its_neck_and_excludes_neck_and_shoulders()
     assert roi.chest_width_px == pytest.approx(300)
     ys, _ = np.nonzero(roi.mask)
     torso_h = 480
-    assert ys.min() == round(0.42 * torso_h) and ys.max() < round(0.9 * torso_h)
+    assert ys.min() == round(0.38 * torso_h) and ys.max() < round(0.95 * torso_h)
     assert not roi.mask[:80].any()
 
 
