@@ -141,7 +141,10 @@ def build_unet(
         x = _conv(f[level], 3, f"conv{step}_1")(x)
         x = _conv(f[level], 3, f"conv{step}_2")(x)
     x = _conv(2 * num_classes, 3, "conv9_3")(x)
-    outputs = keras.layers.Conv2D(num_classes, 1, activation="sigmoid", name="conv10")(x)
+    # float32 even under a mixed-precision policy: a float16 sigmoid saturates near 0 and 1.
+    outputs = keras.layers.Conv2D(
+        num_classes, 1, activation="sigmoid", dtype="float32", name="conv10"
+    )(x)
     model = keras.Model(inputs, outputs, name=name)
     log.debug("built %s: base %d, %d parameters", name, base_filters, model.count_params())
     return model
