@@ -6,6 +6,9 @@
 * ``multi-worker``: synchronous data parallelism over several machines, each running the same
   command with its own ``TF_CONFIG`` (cluster addresses and this worker's index). It must be
   created before TensorFlow runs any op, so :func:`make_strategy` is the first TF call of a run.
+  Keras 3 cannot yet ``fit`` across workers (keras-team/keras#20585): with more than one worker
+  in ``TF_CONFIG`` this raises :class:`ConfigError` rather than failing inside ``fit``; without
+  ``TF_CONFIG`` it runs as one worker.
 
 Each step's global batch (the preset's ``batch_size``) is split evenly across the replicas, and
 Keras averages the per-replica losses, so a run means the same whatever the strategy.
@@ -19,6 +22,7 @@ default), which :func:`check_precision` verifies.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from edge.errors import ConfigError
@@ -34,6 +38,7 @@ __all__ = [
     "StrategyName",
     "check_precision",
     "make_strategy",
+    "run_folder_for",
     "set_precision",
     "shard",
 ]
@@ -57,8 +62,42 @@ def make_strategy(name: StrategyName) -> tf.distribute.Strategy:
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices=devices)
     if name == "multi-worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        spec = strategy.cluster_resolver.cluster_spec().as_dict()
+        workers = len(spec.get("worker", [])) + len(spec.get("chief", []))
+        if workers > 1:
+            # Tried on loopback with two workers (Keras 3.15, TF 2.21): model.fit fails before
+            # the first step reducing a PerReplica input batch (keras-team/keras#20585).
+            raise ConfigError(
+                f"--strategy multi-worker over {workers} workers (TF_CONFIG): Keras "
+                f"{keras_version()} cannot train across workers yet (keras-team/keras#20585); "
+                "use --strategy mirrored on one machine"
+            )
+        return strategy
     raise ConfigError(f"unknown strategy {name!r}; expected one of {', '.join(STRATEGIES)}")
+
+
+def run_folder_for(strategy: tf.distribute.Strategy, out: Path) -> Path:
+    """``out`` on the chief; a ``worker-N`` folder inside it on the other workers.
+
+    Every multi-worker process runs the whole of ``fit`` (saving included, since saving reads
+    the replicated variables together); only the chief's files are the run's.
+    """
+    resolver = getattr(strategy, "cluster_resolver", None)
+    task_type = getattr(resolver, "task_type", None)
+    if resolver is None or task_type is None:
+        return out
+    task_id = int(resolver.task_id or 0)
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    if task_type == "chief" or (task_type == "worker" and task_id == 0 and not has_chief):
+        return out
+    return out / f"{task_type}-{task_id}"
+
+
+def keras_version() -> str:
+    import keras
+
+    return str(keras.__version__)
 
 
 def set_precision(precision: Precision) -> None:

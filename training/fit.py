@@ -208,19 +208,25 @@ def fit(cfg: FitConfig) -> dict[str, Any]:
     import keras
 
     from training.data import model_arrays
-    from training.distribute import check_precision, make_strategy, set_precision
+    from training.distribute import (
+        check_precision,
+        make_strategy,
+        run_folder_for,
+        set_precision,
+    )
     from training.run_folder import finish_run, write_config
 
     # 1. What to train: the preset and its overrides, validated before anything heavy runs.
     preset = resolve_preset(cfg.preset, cfg.overrides)
-    out = cfg.out
-    out.mkdir(parents=True, exist_ok=True)
 
     # 2. Where: seeds fixed, deterministic ops, the strategy (first TF op, as multi-worker
     #    requires) and the dtype policy for every layer built from here on.
     device = configure_runtime(cfg.seed, cfg.threads)
     strategy = make_strategy(cfg.strategy)
     replicas = int(strategy.num_replicas_in_sync)
+    cfg = cfg.model_copy(update={"out": run_folder_for(strategy, cfg.out)})
+    out = cfg.out
+    out.mkdir(parents=True, exist_ok=True)
     previous_policy = keras.mixed_precision.global_policy().name
     set_precision(cfg.precision)
     try:
