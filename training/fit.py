@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import keras
     import tensorflow as tf
 
+    from training.callbacks import RunState
     from training.data import Pair, Sample
 
 __all__ = ["FitConfig", "configure_runtime", "fit", "synthesize"]
@@ -183,8 +184,8 @@ def training_stream(
 
 def callbacks(
     out: Path, preset: Preset, state: dict[str, Any] | None, initial_epoch: int
-) -> list[keras.callbacks.Callback]:
-    """The run state (checkpoints, early stop), history.csv and the TensorBoard scalars."""
+) -> tuple[RunState, list[keras.callbacks.Callback]]:
+    """The run state (checkpoints, early stop), and it with history.csv and TensorBoard."""
     import keras
 
     try:
@@ -194,8 +195,9 @@ def callbacks(
 
     from training.callbacks import RunState
 
-    return [
-        RunState(out, patience=preset.patience, state=state),
+    run_state = RunState(out, patience=preset.patience, state=state)
+    return run_state, [
+        run_state,
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=initial_epoch > 0),
         keras.callbacks.TensorBoard(
             log_dir=str(out / "tensorboard"), write_graph=False, update_freq="epoch"
@@ -259,7 +261,7 @@ def fit(cfg: FitConfig) -> dict[str, Any]:
         x_val, y_val = model_arrays(split.val, cfg.preprocess)
 
         # 6. Train.
-        run_callbacks = callbacks(out, preset, state, initial_epoch)
+        run_state, run_callbacks = callbacks(out, preset, state, initial_epoch)
         started = time.perf_counter()
         if initial_epoch < preset.epochs:
             model.fit(
@@ -276,6 +278,6 @@ def fit(cfg: FitConfig) -> dict[str, Any]:
         seconds = time.perf_counter() - started
 
         # 7. The run folder's final model (float32), curves and summary.
-        return finish_run(cfg, preset, model, run_callbacks[0], seconds)
+        return finish_run(cfg, preset, model, run_state, seconds)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
