@@ -42,7 +42,7 @@ class Preset(BaseModel):
     dropout: float = Field(
         default=0.5, ge=0.0, lt=1.0, description="dropout after the 512/1024 blocks"
     )
-    optimizer: Optimizer = Field(default="rmsprop", description="optimizer")
+    optimizer: Optimizer = Field(default="rmsprop", description="sgd, rmsprop or adam")
     learning_rate: float = Field(default=1e-4, gt=0, description="initial learning rate")
     momentum: float = Field(
         default=0.0, ge=0.0, lt=1.0, description="SGD (Nesterov) or RMSprop momentum"
