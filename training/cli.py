@@ -11,14 +11,20 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from edge import DISCLAIMER
 from edge.cli.main import run_command
 from edge.errors import MissingExtraError
+from training.distribute import PRECISIONS, STRATEGIES
+from training.presets import PRESETS, Preset, parse_overrides, resolve_preset
 
 __all__ = ["build_parser", "main"]
 
 log = logging.getLogger(__name__)
+
+# Every preset field but its name gets a --FIELD option (the preset model is the one list).
+_PRESET_FIELDS = tuple(name for name in Preset.model_fields if name != "name")
 
 
 def _require_tensorflow() -> None:
@@ -28,27 +34,36 @@ def _require_tensorflow() -> None:
         raise MissingExtraError("tensorflow", "train", "training and assessing U-Nets") from exc
 
 
+def _preset_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``--FIELD VALUE`` options first, then every ``--set FIELD=VALUE`` (later ones win)."""
+    pairs = [
+        f"{field}={getattr(args, f'preset_{field}')}"
+        for field in _PRESET_FIELDS
+        if getattr(args, f"preset_{field}") is not None
+    ]
+    return parse_overrides([*pairs, *args.overrides])
+
+
 def _fit(args: argparse.Namespace) -> int:
-    _require_tensorflow()
-    from training.fit import FitConfig, fit
+    from training.fit import FitConfig
 
     cfg = FitConfig(
         preset=args.preset,
+        overrides=_preset_overrides(args),
         out=args.out,
         data=args.data,
         synthetic=args.synthetic,
         seed=args.seed,
         resume=args.resume,
         separator=args.separator,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        base_filters=args.base_filters,
-        steps_per_epoch=args.steps_per_epoch,
-        val_fraction=args.val_fraction,
-        patience=args.patience,
-        learning_rate=args.learning_rate,
         threads=args.threads,
+        strategy=args.strategy,
+        precision=args.precision,
     )
+    resolve_preset(cfg.preset, cfg.overrides)  # a bad preset or --set fails before TF loads
+    _require_tensorflow()
+    from training.fit import fit
+
     summary = fit(cfg)
     print(
         f"{args.out}: best val Dice {summary['best_val_dice']:.4f} at epoch {summary['best_epoch']}"
@@ -87,22 +102,40 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser(
         "fit", help="train a U-Net preset", description="Train a U-Net. " + DISCLAIMER
     )
-    f.add_argument("--preset", default="lite", choices=("unet-sgd", "unet-rmsprop", "lite"))
+    f.add_argument("--preset", default="lite", help=f"one of {', '.join(PRESETS)}")
     src = f.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", type=Path, help="synthetic, images/+masks/ or DMR-IR folder")
     src.add_argument("--synthetic", type=int, metavar="N", help="generate N phantom frames")
     f.add_argument("--out", type=Path, required=True, help="run folder (runs/NAME)")
-    f.add_argument("--epochs", type=int)
-    f.add_argument("--batch-size", type=int)
-    f.add_argument("--base-filters", type=int, help="first level's filters (paper: 64)")
-    f.add_argument("--steps-per-epoch", type=int)
-    f.add_argument("--learning-rate", type=float)
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    f.add_argument("--val-fraction", type=float, help="share of subjects held out")
-    f.add_argument("--patience", type=int, help="epochs without val Dice gain before stopping")
     f.add_argument("--separator", help="file stem separator before the subject id")
     f.add_argument("--threads", type=int, default=0, help="TF threads (0: all cores)")
+    f.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="default",
+        help="default: one device; mirrored: all local GPUs (else logical CPUs); "
+        "multi-worker: several machines, each with its TF_CONFIG",
+    )
+    f.add_argument("--precision", choices=PRECISIONS, default="float32", help="Keras dtype policy")
+    f.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any preset field, e.g. --set dropout=0.3 (value parsed as JSON)",
+    )
+    presets = f.add_argument_group("preset fields (each also settable with --set FIELD=VALUE)")
+    for field in _PRESET_FIELDS:
+        info = Preset.model_fields[field]
+        presets.add_argument(
+            f"--{field.replace('_', '-')}",
+            dest=f"preset_{field}",
+            metavar="VALUE",
+            help=info.description,
+        )
     f.set_defaults(func=_fit)
 
     e = sub.add_parser(

@@ -237,7 +237,7 @@ def make_dataset(
     )
     ds = ds.batch(batch_size, drop_remainder=True)
     ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), tf.cast(y, tf.float32)))
-    return ds.prefetch(2)
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def data_hash(samples: Sequence[Sample]) -> str:

@@ -1,70 +1,82 @@
-"""One training run: data, model, optimizer, callbacks and every artefact of the run folder.
+"""One training run, top to bottom: preset, device, data, model, inputs, fit, run folder.
 
-Artefacts in ``out``: ``model.keras`` (the best epoch's model), ``best.keras``, ``last.keras``,
-``state.json`` (resume point), ``history.csv``, ``config.json`` (seed, preset, data hash,
-preprocessing, versions: everything needed to reproduce the run) and ``curves.png``.
+:func:`fit` reads as the steps of a run: resolve the preset (with its overrides), fix the seeds
+and choose the devices, load the image/mask pairs (kept together, split by subject), build or
+resume the model inside the strategy's scope, stream the training batches, train, then write
+the final model and the summary. The command line is :func:`training.cli.main`.
+
+Artefacts in ``out``: ``model.keras`` (the best epoch's model, float32 whatever the training
+precision), ``best.keras``, ``last.keras``, ``state.json`` (resume point), ``history.csv``,
+``tensorboard/`` (the same scalars as TensorBoard event files), ``config.json`` (seed, preset,
+data hash, preprocessing, strategy, replicas, precision, versions: everything needed to
+reproduce the run), ``summary.json`` and ``curves.png``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-import platform
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge.core.preprocess import PreprocessConfig
-from edge.errors import DatasetError
+from edge.errors import ConfigError, DatasetError, MissingExtraError
 from training.augment import AugmentConfig
-from training.presets import PRESETS, Preset
+from training.distribute import Precision, StrategyName
+from training.presets import Preset, resolve_preset
 
-__all__ = ["FitConfig", "configure_runtime", "fit", "resolve_preset", "synthesize"]
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+    from training.callbacks import RunState
+    from training.data import Pair, Sample
+
+__all__ = ["FitConfig", "configure_runtime", "fit", "synthesize"]
 
 log = logging.getLogger(__name__)
 
 
 class FitConfig(BaseModel):
-    """What ``thermoseg-train fit`` was asked to do (preset overrides are None when unset)."""
+    """What ``thermoseg-train fit`` was asked to do."""
 
     model_config = ConfigDict(extra="forbid")
 
     preset: str = Field(default="lite", description="name in training.presets.PRESETS")
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="preset fields to override, validated by Preset"
+    )
     out: Path = Field(description="run folder")
     data: Path | None = Field(default=None, description="dataset folder")
     synthetic: int | None = Field(default=None, ge=2, description="generate N phantom frames")
     seed: int = Field(default=0, description="seed for splits, augmentation and weights")
     resume: bool = Field(default=False, description="continue from last.keras + state.json")
     separator: str | None = Field(default=None, description="stem separator before the subject")
-    epochs: int | None = None
-    batch_size: int | None = None
-    base_filters: int | None = None
-    steps_per_epoch: int | None = None
-    val_fraction: float | None = None
-    patience: int | None = None
-    learning_rate: float | None = None
     threads: int = Field(default=0, ge=0, description="TF intra-op threads (0: all cores)")
+    strategy: StrategyName = Field(default="default", description="tf.distribute strategy")
+    precision: Precision = Field(default="float32", description="Keras dtype policy")
     preprocess: PreprocessConfig = Field(
         default_factory=lambda: PreprocessConfig.model_validate({})
     )
     augment: AugmentConfig = Field(default_factory=AugmentConfig)
 
 
-def resolve_preset(cfg: FitConfig) -> Preset:
-    """The preset with the command line's overrides applied."""
-    if cfg.preset not in PRESETS:
-        raise DatasetError(f"unknown preset {cfg.preset!r}; expected one of {', '.join(PRESETS)}")
-    fields = ("epochs", "batch_size", "base_filters", "steps_per_epoch", "val_fraction", "patience")
-    overrides = {
-        k: getattr(cfg, k) for k in (*fields, "learning_rate") if getattr(cfg, k) is not None
-    }
-    return PRESETS[cfg.preset].model_copy(update=overrides)
+@dataclass(frozen=True)
+class Split:
+    """The dataset of a run: its folder, layout, samples and the loaded train/val pairs."""
+
+    folder: Path
+    layout: str
+    samples: list[Sample]
+    train: list[Pair]
+    val: list[Pair]
 
 
 def configure_runtime(seed: int, threads: int = 0) -> str:
@@ -81,7 +93,7 @@ def configure_runtime(seed: int, threads: int = 0) -> str:
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     gpus = tf.config.list_physical_devices("GPU")
-    device = f"GPU ({gpus[0].name})" if gpus else f"CPU ({threads or cores} threads)"
+    device = f"GPU ({len(gpus)}: {gpus[0].name})" if gpus else f"CPU ({threads or cores} threads)"
     log.info("training on %s", device)
     return device
 
@@ -99,143 +111,173 @@ def synthesize(folder: Path, count: int, seed: int) -> Path:
     return folder
 
 
-def _versions() -> dict[str, str]:
-    import cv2
+def load_split(cfg: FitConfig, preset: Preset) -> Split:
+    """Find the pairs, split them by subject (seeded), load both sides."""
+    from training.data import discover, load_pairs, split_by_subject
+
+    if cfg.synthetic is not None:
+        folder = synthesize(cfg.out / "synthetic", cfg.synthetic, cfg.seed)
+    elif cfg.data is not None:
+        folder = cfg.data
+    else:
+        raise DatasetError("no data: pass --data FOLDER or --synthetic N")
+    layout, samples = discover(folder, separator=cfg.separator)
+    train, val = split_by_subject(samples, preset.val_fraction, cfg.seed)
+    log.info("%s: %d train / %d val frames (%s layout)", folder, len(train), len(val), layout)
+    return Split(folder, layout, samples, load_pairs(train), load_pairs(val))
+
+
+def global_batch(preset: Preset, train_frames: int, replicas: int) -> int:
+    """The preset's batch (capped by the training frames), checked to split over the replicas."""
+    batch = min(preset.batch_size, train_frames)
+    if batch % replicas:
+        raise ConfigError(
+            f"batch_size={batch} does not split over {replicas} replicas; "
+            f"expected a multiple of {replicas} (it is the global batch)"
+        )
+    return batch
+
+
+def build_model(cfg: FitConfig, preset: Preset) -> keras.Model:
+    """The preset's U-Net, compiled with its optimizer, the BCE + Dice loss and the Dice metric."""
+    from training.losses import DiceMetric, bce_dice_loss
+    from training.presets import make_optimizer
+    from training.unet import build_unet
+
+    size = cfg.preprocess.size
+    model = build_unet(
+        (size, size, 3), preset.base_filters, dropout=preset.dropout, name=preset.name
+    )
+    model.compile(optimizer=make_optimizer(preset), loss=bce_dice_loss, metrics=[DiceMetric()])
+    return model
+
+
+def resume_point(cfg: FitConfig) -> tuple[dict[str, Any] | None, int]:
+    """The saved state and the epoch to start at (None, 0 when starting afresh)."""
+    from training.callbacks import read_state
+
+    state = read_state(cfg.out) if cfg.resume else None
+    if state and (cfg.out / "last.keras").is_file():
+        log.info("resuming %s at epoch %d", cfg.out, int(state["epoch"]))
+        return state, int(state["epoch"])
+    if cfg.resume:
+        log.warning("%s: nothing to resume (no state.json/last.keras); starting afresh", cfg.out)
+    return None, 0
+
+
+def training_stream(
+    cfg: FitConfig, split: Split, batch: int, strategy: tf.distribute.Strategy, epoch: int
+) -> tf.data.Dataset:
+    """Shuffled, augmented global batches, sharded for the strategy; seeded by the start epoch."""
+    from training.data import make_dataset
+    from training.distribute import shard
+
+    ds = make_dataset(
+        split.train,
+        cfg.preprocess,
+        batch_size=batch,
+        seed=cfg.seed + epoch,
+        augmentation=cfg.augment,
+    )
+    return shard(ds, strategy)
+
+
+def callbacks(
+    out: Path, preset: Preset, state: dict[str, Any] | None, initial_epoch: int
+) -> tuple[RunState, list[keras.callbacks.Callback]]:
+    """The run state (checkpoints, early stop), and it with history.csv and TensorBoard."""
     import keras
-    import numpy as np
-    import tensorflow as tf
 
-    import edge
+    try:
+        import tensorboard  # noqa: F401  (tf.summary's implementation)
+    except ImportError as exc:
+        raise MissingExtraError("tensorboard", "train", "TensorBoard logs of a run") from exc
 
-    return {
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-        "opencv": cv2.__version__,
-        "thermoseg": edge.__version__,
-    }
+    from training.callbacks import RunState
+
+    run_state = RunState(out, patience=preset.patience, state=state)
+    return run_state, [
+        run_state,
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=initial_epoch > 0),
+        keras.callbacks.TensorBoard(
+            log_dir=str(out / "tensorboard"), write_graph=False, update_freq="epoch"
+        ),
+    ]
 
 
 def fit(cfg: FitConfig) -> dict[str, Any]:
     """Train per ``cfg``; returns a summary (epochs run, best val Dice, seconds, paths)."""
-    from training.callbacks import RunState, read_state
-    from training.data import (
-        data_hash,
-        discover,
-        load_pairs,
-        make_dataset,
-        model_arrays,
-        split_by_subject,
-    )
-    from training.losses import DiceMetric, bce_dice_loss
-    from training.plots import plot_history
-    from training.presets import make_optimizer
-    from training.unet import build_unet
-
-    preset = resolve_preset(cfg)
-    out = cfg.out
-    out.mkdir(parents=True, exist_ok=True)
-    device = configure_runtime(cfg.seed, cfg.threads)
     import keras
 
-    if cfg.synthetic is not None:
-        data = synthesize(out / "synthetic", cfg.synthetic, cfg.seed)
-    elif cfg.data is not None:
-        data = cfg.data
-    else:
-        raise DatasetError("no data: pass --data FOLDER or --synthetic N")
-    layout, samples = discover(data, separator=cfg.separator)
-    train_s, val_s = split_by_subject(samples, preset.val_fraction, cfg.seed)
-    train_pairs, val_pairs = load_pairs(train_s), load_pairs(val_s)
-    log.info("%s: %d train / %d val frames (%s layout)", data, len(train_s), len(val_s), layout)
-    batch = min(preset.batch_size, len(train_pairs))
-    steps = preset.steps_per_epoch or max(1, math.ceil(len(train_pairs) / batch))
-
-    state = read_state(out) if cfg.resume else None
-    initial_epoch = int(state["epoch"]) if state else 0
-    if state and (out / "last.keras").is_file():
-        model = keras.models.load_model(out / "last.keras")
-        log.info("resuming %s at epoch %d", out, initial_epoch)
-    else:
-        if cfg.resume:
-            log.warning("%s: nothing to resume (no state.json/last.keras); starting afresh", out)
-        state, initial_epoch = None, 0
-        size = cfg.preprocess.size
-        model = build_unet(
-            (size, size, 3), preset.base_filters, dropout=preset.dropout, name=preset.name
-        )
-        model.compile(optimizer=make_optimizer(preset), loss=bce_dice_loss, metrics=[DiceMetric()])
-
-    config = {
-        "preset": preset.model_dump(),
-        "fit": json.loads(cfg.model_dump_json()),
-        "data": {
-            "folder": str(data),
-            "layout": layout,
-            "frames": len(samples),
-            "train_frames": len(train_s),
-            "val_frames": len(val_s),
-            "val_subjects": sorted({s.subject for s in val_s}),
-            "sha256": data_hash(samples),
-        },
-        "preprocess": cfg.preprocess.model_dump(),
-        "parameters": int(model.count_params()),
-        "device": device,
-        "versions": _versions(),
-        "command": sys.argv,
-    }
-    config_path = out / "config.json"
-    if state and config_path.is_file():
-        # A resumed run keeps the config that started it and records each resume after it.
-        first = json.loads(config_path.read_text(encoding="utf-8"))
-        resume = {"from_epoch": initial_epoch, "preset": config["preset"], "command": sys.argv}
-        first.setdefault("resumes", []).append(resume)
-        config = first
-    config_path.write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
-
-    train_ds = make_dataset(
-        train_pairs,
-        cfg.preprocess,
-        batch_size=batch,
-        seed=cfg.seed + initial_epoch,
-        augmentation=cfg.augment,
+    from training.data import model_arrays
+    from training.distribute import (
+        check_precision,
+        make_strategy,
+        run_folder_for,
+        set_precision,
     )
-    x_val, y_val = model_arrays(val_pairs, cfg.preprocess)
-    run_state = RunState(out, patience=preset.patience, state=state)
-    history_csv = out / "history.csv"
-    callbacks = [keras.callbacks.CSVLogger(str(history_csv), append=initial_epoch > 0), run_state]
-    started = time.perf_counter()
-    if initial_epoch < preset.epochs:
-        model.fit(
-            train_ds,
-            epochs=preset.epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps,
-            validation_data=(x_val.astype("float32"), y_val.astype("float32")),
-            validation_batch_size=batch,
-            shuffle=False,
-            callbacks=callbacks,
-            verbose=1 if sys.stdout.isatty() else 2,
+    from training.run_folder import finish_run, write_config
+
+    # 1. What to train: the preset and its overrides, validated before anything heavy runs.
+    preset = resolve_preset(cfg.preset, cfg.overrides)
+
+    # 2. Where: seeds fixed, deterministic ops, the strategy (first TF op, as multi-worker
+    #    requires) and the dtype policy for every layer built from here on.
+    device = configure_runtime(cfg.seed, cfg.threads)
+    strategy = make_strategy(cfg.strategy)
+    replicas = int(strategy.num_replicas_in_sync)
+    cfg = cfg.model_copy(update={"out": run_folder_for(strategy, cfg.out)})
+    out = cfg.out
+    out.mkdir(parents=True, exist_ok=True)
+    previous_policy = keras.mixed_precision.global_policy().name
+    set_precision(cfg.precision)
+    try:
+        # 3. Data: image/mask pairs loaded together, split by subject.
+        split = load_split(cfg, preset)
+        batch = global_batch(preset, len(split.train), replicas)
+        steps = preset.steps_per_epoch or max(1, math.ceil(len(split.train) / batch))
+
+        # 4. Model and optimizer, built (or resumed) inside the strategy's scope.
+        state, initial_epoch = resume_point(cfg)
+        with strategy.scope():
+            if state:
+                model = keras.models.load_model(out / "last.keras")
+            else:
+                model = build_model(cfg, preset)
+        check_precision(model, cfg.precision)
+        write_config(
+            cfg,
+            preset,
+            split,
+            model,
+            resumed_from=initial_epoch if state else None,
+            device=device,
+            replicas=replicas,
+            batch=batch,
         )
-    seconds = time.perf_counter() - started
-    best = out / "best.keras"
-    if best.is_file():
-        shutil.copyfile(best, out / "model.keras")
-    else:
-        model.save(out / "model.keras")
-    if history_csv.is_file():
-        plot_history(history_csv, out / "curves.png", f"{preset.name} (base {preset.base_filters})")
-    summary = {
-        "run": str(out),
-        "best_val_dice": run_state.best,
-        "best_epoch": run_state.best_epoch + 1,
-        "epochs_run": (read_state(out) or {}).get("epoch", 0),
-        "train_seconds": round(seconds, 1),
-        "stopped_early": run_state.stopped_early,
-        "parameters": int(model.count_params()),
-    }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    log.info("run %s: %s", out, summary)
-    return summary
+
+        # 5. Inputs: the endless training stream and the fixed validation arrays.
+        train_ds = training_stream(cfg, split, batch, strategy, initial_epoch)
+        x_val, y_val = model_arrays(split.val, cfg.preprocess)
+
+        # 6. Train.
+        run_state, run_callbacks = callbacks(out, preset, state, initial_epoch)
+        started = time.perf_counter()
+        if initial_epoch < preset.epochs:
+            model.fit(
+                train_ds,
+                epochs=preset.epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=steps,
+                validation_data=(x_val.astype("float32"), y_val.astype("float32")),
+                validation_batch_size=batch,
+                shuffle=False,
+                callbacks=run_callbacks,
+                verbose=1 if sys.stdout.isatty() else 2,
+            )
+        seconds = time.perf_counter() - started
+
+        # 7. The run folder's final model (float32), curves and summary.
+        return finish_run(cfg, preset, model, run_state, seconds)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)

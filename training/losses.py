@@ -1,7 +1,8 @@
 """Dice + BCE loss and a Dice metric for tiny warm lesions.
 
 The loss is ``BCE + (1 - soft Dice)`` with the soft Dice computed over the *whole batch*
-(one intersection/union over all pixels of all frames). Per-pixel BCE alone is dominated by the
+(one intersection/union over all pixels of all frames; under ``tf.distribute``, of the
+replica's share of the batch). Per-pixel BCE alone is dominated by the
 background when a lesion covers < 1 % of the frame; the Dice term weighs the lesion as a whole,
 and pooling it over the batch keeps it defined (and not rewarding empty predictions) when some
 frames of the batch are normal. The BCE term keeps gradients well behaved early in training,
@@ -34,10 +35,17 @@ def soft_dice(y_true: Any, y_pred: Any) -> Any:
 
 @keras.saving.register_keras_serializable(package="thermoseg")
 def bce_dice_loss(y_true: Any, y_pred: Any) -> Any:
-    """Binary cross-entropy (mean over pixels) plus ``1 - soft_dice`` over the batch."""
+    """Per frame: its mean binary cross-entropy plus ``1 - soft_dice`` over the batch.
+
+    One value per frame (shape ``(batch,)``), whose batch mean is the pixel-mean BCE plus the
+    pooled Dice term. Returning a vector rather than a scalar lets Keras divide the loss by the
+    number of replicas under ``tf.distribute`` (it leaves a scalar loss unscaled, which would
+    sum the replicas' gradients instead of averaging them).
+    """
     t = ops.cast(y_true, "float32")
-    bce = ops.mean(keras.losses.binary_crossentropy(t, ops.cast(y_pred, "float32")))
-    return bce + (1.0 - soft_dice(t, y_pred))
+    p = ops.cast(y_pred, "float32")
+    bce = ops.mean(ops.reshape(keras.losses.binary_crossentropy(t, p), (ops.shape(t)[0], -1)), 1)
+    return bce + (1.0 - soft_dice(t, p))
 
 
 @keras.saving.register_keras_serializable(package="thermoseg")

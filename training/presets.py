@@ -5,34 +5,35 @@
   companion of SGD for U-Nets).
 * ``unet-rmsprop``: the paper's enhanced U-Net, same network trained with RMSprop.
 * ``lite``: the same topology at ``base_filters=8`` for the Raspberry Pi, Adam 1e-3, dropout
-  0.2, batch 16. Chosen by measurement at an equal budget (100 steps × 16 frames, same data,
-  seed and validation subjects; the README's "Training and assessment"): validation Dice 0.000 at
-  base 4, 0.797 at base 8, 0.124 at base 16 (the widest trained here), so 8 is the smallest
-  width within 0.02 of the widest; at that budget Adam (0.797, base 8) beat RMSprop 1e-4
-  (0.083, base 16) and SGD 0.01 + momentum 0.9 (0.063, base 16). One seed, 100 steps: the
-  wider nets were still early in training, so this picks a width that learns fast on 2 cores,
-  not the best width at convergence.
+  0.2, batch 16: the smallest width that kept up with wider ones at an equal CPU budget
+  (measurements and the command that repeats them: ``docs/decisions/lite-preset.md``).
 
 All presets use the :func:`training.losses.bce_dice_loss` and report the
-:class:`training.losses.DiceMetric`. Command-line options override any field.
+:class:`training.losses.DiceMetric`. Every field of :class:`Preset` can be overridden by name
+(:func:`resolve_preset`; ``thermoseg-train fit --set KEY=VALUE`` or ``--key VALUE``), and the
+override is validated by the model: adding a field here is all it takes to make it settable.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+import json
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from edge.errors import ConfigError
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["PRESETS", "Preset", "make_optimizer"]
+__all__ = ["PRESETS", "Preset", "make_optimizer", "parse_overrides", "resolve_preset"]
 
 Optimizer = Literal["sgd", "rmsprop", "adam"]
 
 
 class Preset(BaseModel):
-    """Everything about a training run that is not the data or the seed."""
+    """Everything about a training run that is not the data, the seed or the hardware."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -41,11 +42,15 @@ class Preset(BaseModel):
     dropout: float = Field(
         default=0.5, ge=0.0, lt=1.0, description="dropout after the 512/1024 blocks"
     )
-    optimizer: Optimizer = Field(default="rmsprop", description="optimizer")
+    optimizer: Optimizer = Field(default="rmsprop", description="sgd, rmsprop or adam")
     learning_rate: float = Field(default=1e-4, gt=0, description="initial learning rate")
-    momentum: float = Field(default=0.0, ge=0.0, lt=1.0, description="SGD momentum")
+    momentum: float = Field(
+        default=0.0, ge=0.0, lt=1.0, description="SGD (Nesterov) or RMSprop momentum"
+    )
     epochs: int = Field(default=30, ge=1, description="maximum epochs")
-    batch_size: int = Field(default=8, ge=1, description="frames per batch")
+    batch_size: int = Field(
+        default=8, ge=1, description="frames per step, over all replicas (the global batch)"
+    )
     steps_per_epoch: int | None = Field(
         default=None, ge=1, description="batches per epoch (None: one pass)"
     )
@@ -55,6 +60,12 @@ class Preset(BaseModel):
     val_fraction: float = Field(
         default=0.2, gt=0.0, lt=1.0, description="subjects held out for validation"
     )
+
+    @model_validator(mode="after")
+    def _momentum_has_a_use(self) -> Preset:
+        if self.momentum > 0 and self.optimizer == "adam":
+            raise ValueError("momentum applies to sgd and rmsprop; adam has its own betas")
+        return self
 
 
 PRESETS: dict[str, Preset] = {
@@ -75,6 +86,41 @@ PRESETS: dict[str, Preset] = {
 }
 
 
+def parse_overrides(pairs: Iterable[str]) -> dict[str, Any]:
+    """``["KEY=VALUE", ...]`` as a dict; each value parsed as JSON, else kept as a string."""
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set dropout=0.3")
+        try:
+            values[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[key] = raw
+    return values
+
+
+def resolve_preset(name: str, overrides: Mapping[str, Any] | None = None) -> Preset:
+    """The preset ``name`` with ``overrides`` applied and validated by :class:`Preset`.
+
+    Raises :class:`ConfigError` naming the known presets, or each key at fault and why.
+    """
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; expected one of {', '.join(PRESETS)}")
+    overrides = dict(overrides or {})
+    if "name" in overrides:
+        raise ConfigError("--set name=...: the preset's name is chosen with --preset")
+    try:
+        return Preset.model_validate({**PRESETS[name].model_dump(), **overrides})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+        raise ConfigError(f"preset {name!r} overrides: {problems}") from None
+
+
 def make_optimizer(preset: Preset) -> keras.optimizers.Optimizer:
     """The Keras optimizer the preset names (imports Keras)."""
     import keras
@@ -86,5 +132,7 @@ def make_optimizer(preset: Preset) -> keras.optimizers.Optimizer:
             nesterov=preset.momentum > 0,
         )
     if preset.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=preset.learning_rate)
+        return keras.optimizers.RMSprop(
+            learning_rate=preset.learning_rate, momentum=preset.momentum
+        )
     return keras.optimizers.Adam(learning_rate=preset.learning_rate)

@@ -234,7 +234,10 @@ def build_unet(
         x = _conv(x, f[level], 3, f"conv{step}_1", padding)
         x = _conv(x, f[level], 3, f"conv{step}_2", padding)
     x = _conv(x, 2 * num_classes, 3, "conv9_3", padding)
-    mask = keras.layers.Conv2D(num_classes, 1, activation="sigmoid", name="conv10")(x)
+    # float32 even under a mixed-precision policy: a float16 sigmoid saturates near 0 and 1.
+    mask = keras.layers.Conv2D(
+        num_classes, 1, activation="sigmoid", dtype="float32", name="conv10"
+    )(x)
     outputs: Any = mask
     if colour_head:
         # overlay = rgb + p · (colour - rgb): the input, painted in the colour where p = 1.

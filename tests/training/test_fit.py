@@ -70,6 +70,12 @@ FIT_ARGV = [
     "2",
     "--batch-size",
     "2",
+    "--set",
+    "dropout=0.1",
+    "--set",
+    "optimizer=sgd",
+    "--set",
+    "momentum=0.5",
 ]
 
 
@@ -96,9 +102,42 @@ def test_cli_fit_on_synthetic_frames_writes_every_artefact(cli_run: Path) -> Non
     assert config["fit"]["seed"] == 0 and config["preset"]["name"] == "lite"
     assert len(config["data"]["sha256"]) == 64 and config["versions"]["tensorflow"]
     assert config["preprocess"]["size"] == 128
+    preset = config["preset"]
+    assert (preset["dropout"], preset["optimizer"], preset["momentum"]) == (0.1, "sgd", 0.5)
+    assert (preset["epochs"], preset["base_filters"], preset["batch_size"]) == (1, 2, 2)
+    assert config["distribution"] == {
+        "strategy": "default",
+        "replicas": 1,
+        "precision": "float32",
+        "global_batch": 2,
+        "per_replica_batch": 2,
+    }
     with (cli_run / "history.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 1 and {"loss", "dice", "val_loss", "val_dice"} <= set(rows[0])
+
+
+def _scalars(folder: Path) -> dict[str, list[float]]:
+    """Every scalar in the TensorBoard event files under ``folder``, by tag, in step order."""
+    import tensorflow as tf
+
+    scalars: dict[str, list[float]] = {}
+    for path in sorted(folder.glob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                scalars.setdefault(value.tag, []).append(float(tf.make_ndarray(value.tensor)))
+    return scalars
+
+
+def test_cli_fit_writes_tensorboard_scalars_matching_history_csv(cli_run: Path) -> None:
+    train = _scalars(cli_run / "tensorboard" / "train")
+    val = _scalars(cli_run / "tensorboard" / "validation")
+    with (cli_run / "history.csv").open() as fh:
+        row = next(csv.DictReader(fh))
+    assert train["epoch_loss"] == pytest.approx([float(row["loss"])], rel=1e-5)
+    assert train["epoch_dice"] == pytest.approx([float(row["dice"])], rel=1e-5, abs=1e-7)
+    assert val["epoch_loss"] == pytest.approx([float(row["val_loss"])], rel=1e-5)
+    assert "epoch_learning_rate" in train
 
 
 def test_cli_resume_continues_at_the_last_epoch_and_appends_history(
@@ -112,6 +151,7 @@ def test_cli_resume_continues_at_the_last_epoch_and_appends_history(
     with (run / "history.csv").open() as fh:
         assert [r["epoch"] for r in csv.DictReader(fh)] == ["0", "1"]
     assert json.loads((run / "state.json").read_text())["epoch"] == 2
+    assert len(_scalars(run / "tensorboard" / "train")["epoch_loss"]) == 2  # epoch 2 added
 
 
 def test_cli_rejects_a_folder_that_is_not_a_dataset(
