@@ -1,14 +1,8 @@
 """Range equalisation: a Keras U-Net rewritten so full-int8 quantisation keeps its precision.
 
-**Why.** Measured on the lite U-Net (``runs/lite``, base 8): the encoder's ReLU activations
-stay below ~8, but the decoder's grow level by level (``up9`` up to 380, ``conv9_3`` up to 830)
-and the logits reach -690 on the background. Full-int8 TFLite quantises each activation tensor
-per tensor from its calibrated min/max, and a ``CONCATENATION`` needs one scale for all its
-inputs, so the converter gives the skip ``conv1_2`` (range 0..3) the scale of ``merge9``
-(1.47, set by ``up9``): two or three levels for the whole first encoder level, which then
-feeds ``pool1`` and everything below (per-layer relative error 0.54 at ``conv1_2``, 0.87 at
-``conv3_1``). The logits get a scale of 2.76, so the decision boundary (logit 0) moves by up
-to 1.4 logits. Result: pooled Dice 0.505 vs 0.868 for the Keras model.
+**Why.** Full-int8 TFLite gives each activation tensor one scale from its calibrated range, and a
+concatenation one scale for all its inputs, so the U-Net decoder's large activations crush the
+encoder's skip connections and the logit (measurements: docs/decisions/0002).
 
 **What.** Two rewrites, applied to a copy of the model before int8 conversion only:
 
@@ -21,16 +15,14 @@ to 1.4 logits. Result: pooled Dice 0.505 vs 0.868 for the Keras model.
   inputs of every concatenation then share the range [0, 6], and no tensor is quantised with a
   scale set by another's outliers. At ``clip_quantile=1.0`` (the maximum) nothing the
   calibration frames produce is clipped and the float outputs are unchanged to rounding; below
-  1 the rare background extremes are clipped, which changes the float model slightly (measured
-  and recorded at :data:`convert.tflite.INT8_CLIP_QUANTILE`). The gain is in the last layers:
-  near the decision boundary ``conv9_2``/``conv9_3`` stay below ~17 while their maxima are in
-  the hundreds, and the logit is a difference of the two ``conv9_3`` channels, so their int8
-  step (not the encoder's) sets the logit error.
+  1 the rare background extremes are clipped, which changes the float model slightly (the
+  chosen quantile: :data:`convert.tflite.INT8_CLIP_QUANTILE`, docs/decisions/0003). The logit
+  is a difference of the two last-layer channels, so their int8 step sets the logit error.
 * The logit head ``sigmoid(z)`` becomes ``sigmoid(L·(relu6(z/L + 3) - 3))`` with
   ``L = LOGIT_CLIP / 3``: the logit is clipped to ±:data:`LOGIT_CLIP` (sigmoid(±16) is 1e-7
   from 0 or 1, so probabilities change by < 1e-6 and the mask at any threshold in
   [1e-6, 1 - 1e-6] not at all), and TFLite fuses ``relu6`` into the convolution, so the
-  int8 tensor carrying the logit spans ±16 (scale 0.115) instead of -690..13 (scale 2.76).
+  int8 tensor carrying the logit spans ±16 instead of the trained logit's full range.
   Every op stays int8; input and output stay uint8.
 """
 

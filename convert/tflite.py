@@ -2,14 +2,10 @@
 
 **Conversion path.** The Keras model is written as a SavedModel with a fixed batch-1 input
 signature (``model.export(dir, format="tf_saved_model", input_signature=...)``) and converted
-with ``tf.lite.TFLiteConverter.from_saved_model``. Measured with TF 2.21 / Keras 3.15 here, all
-three candidate paths work and give byte-identical float32 files for the U-Net;
-``model.export(path, format="litert")`` is the same SavedModel → ``from_saved_model`` chain
-inside, but it enables ``SELECT_TF_OPS`` by default (Flex ops the device's LiteRT wheel cannot
-run; we want conversion to *fail* instead) and keeps a dynamic batch axis, and
-``from_keras_model`` is the legacy Keras 2 entry. Doing the two steps ourselves lets us pin the
-op set to ``TFLITE_BUILTINS`` (``TFLITE_BUILTINS_INT8`` for int8), set every quantisation
-option explicitly and fix the input to ``[1, S, S, 3]`` so the manifest can check it exactly.
+with ``tf.lite.TFLiteConverter.from_saved_model``: doing the two steps ourselves pins the op set
+to ``TFLITE_BUILTINS`` (``TFLITE_BUILTINS_INT8`` for int8; no Flex ops the device cannot run),
+sets every quantisation option explicitly and fixes the input to ``[1, S, S, 3]`` so the
+manifest can check it exactly (the alternatives compared: docs/decisions/0004).
 
 **Quantisation modes.**
 
@@ -24,8 +20,8 @@ option explicitly and fix the input to ``[1, S, S, 3]`` so the manifest can chec
   input would need a -128 shift per pixel. The sigmoid output as uint8 has scale 1/256.
   Before int8 conversion the model is rewritten by :func:`convert.equalize.equalize_for_int8`
   (equal activation ranges, ReLU6 at a calibration quantile, logit clipped to ±16): converted
-  as trained, the lite U-Net's decoder ranges (hundreds) crush its encoder through the shared
-  concatenation scales and int8 Dice falls from 0.87 to 0.50 (measured; see that module).
+  as trained, the decoder's large ranges crush the encoder through the shared concatenation
+  scales (docs/decisions/0002).
 """
 
 from __future__ import annotations
@@ -61,11 +57,9 @@ log = logging.getLogger(__name__)
 
 CONVERSION_METHOD = "keras.Model.export(tf_saved_model, batch 1) + TFLiteConverter.from_saved_model"
 
-# Activation level (over the calibration pixels) mapped to ReLU6's top before int8 conversion.
-# Measured on the lite U-Net (epoch-2 checkpoint), pooled Dice on data/synth frames 300-499
-# (not calibration frames), Keras 0.8801: float after the rewrite 0.8806 / 0.8801 / 0.8787 and
-# int8 0.8759 / 0.8684 / 0.8777 for 0.9999 / 1.0 (max) / 0.99. 0.9999 changes the float model
-# least of the clipping choices and keeps int8 within 0.005.
+# Activation level (over the calibration pixels) mapped to ReLU6's top before int8 conversion:
+# the quantile that changed the float model least while keeping int8 close to Keras
+# (docs/decisions/0003).
 INT8_CLIP_QUANTILE = 0.9999
 
 
