@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from edge import DISCLAIMER
 from edge.cli.main import run_command
-from edge.errors import MissingExtraError
+from edge.core.preprocess import PreprocessConfig
+from edge.errors import ConfigError, MissingExtraError
 from training.distribute import PRECISIONS, STRATEGIES
 from training.presets import PRESETS, Preset, parse_overrides, resolve_preset
 
@@ -32,6 +35,17 @@ def _require_tensorflow() -> None:
         import tensorflow  # noqa: F401
     except ImportError as exc:
         raise MissingExtraError("tensorflow", "train", "training and assessing U-Nets") from exc
+
+
+def _preprocess(pairs: list[str]) -> PreprocessConfig:
+    """``--preprocess KEY=VALUE`` pairs as a validated PreprocessConfig."""
+    try:
+        return PreprocessConfig.model_validate(parse_overrides(pairs))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
+        )
+        raise ConfigError(f"--preprocess: {problems}") from None
 
 
 def _preset_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -59,6 +73,7 @@ def _fit(args: argparse.Namespace) -> int:
         threads=args.threads,
         strategy=args.strategy,
         precision=args.precision,
+        preprocess=_preprocess(args.preprocess),
     )
     resolve_preset(cfg.preset, cfg.overrides)  # a bad preset or --set fails before TF loads
     _require_tensorflow()
@@ -119,6 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
         "multi-worker: several machines, each with its TF_CONFIG",
     )
     f.add_argument("--precision", choices=PRECISIONS, default="float32", help="Keras dtype policy")
+    f.add_argument(
+        "--preprocess",
+        dest="preprocess",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="preprocessing field (edge.core.preprocess.PreprocessConfig), e.g. crop=roi, "
+        "span=body, encoding=delta (value parsed as JSON); recorded in config.json and manifests",
+    )
     f.add_argument(
         "--set",
         dest="overrides",

@@ -131,11 +131,15 @@ def discover(folder: str | Path, *, separator: str | None = None) -> tuple[Layou
             raise DatasetError(f"{folder}: DMR-IR matrices (*.txt) but no masks/ folder")
         layout = "dmr"
         samples = _paired(sorted(folder.glob("*.txt")), folder / "masks", separator)
+    elif parts := sorted(d for d in folder.iterdir() if (d / "labels.jsonl").is_file()):
+        # A collection: several synthetic datasets (e.g. views or families) trained on together.
+        layout, samples = "synthetic", [s for d in parts for s in _synthetic(d)]
     elif not any(folder.iterdir()):
         raise DatasetError(f"{folder}: empty folder; expected a dataset")
     else:
         raise DatasetError(
-            f"{folder}: unknown layout; expected labels.jsonl + masks/ (synthetic), "
+            f"{folder}: unknown layout; expected labels.jsonl + masks/ (synthetic, or sub-folders "
+            "of them), "
             "images/ + masks/ (generic) or *.txt + masks/ (DMR-IR)"
         )
     if not samples:
