@@ -90,7 +90,7 @@ def draw_thermal(rng: np.random.Generator, body: BodyB) -> ThermalB:
         chest=median + 0.8,
         vertical=float(rng.normal(0.15, 0.7)),
         neck=float(rng.uniform(0.4, 1.4)),
-        upper_chest=float(rng.uniform(0.2, 1.1)),
+        upper_chest=float(rng.uniform(0.4, 1.4)),
         supraclavicular=warm * float(rng.uniform(0.8, 2.4)),
         axilla=warm * float(rng.uniform(2.0, 4.0)),
         sternum=warm * float(rng.uniform(0.3, 1.2)),
@@ -181,7 +181,8 @@ def render_skin(body: BodyB, t: ThermalB, geom: GeometryB, tex_rng: np.random.Ge
     uu, vv, du = geom.uu, geom.vv, geom.midline_du
     adu = np.abs(du)
     skin = np.full(uu.shape, t.chest, np.float32)
-    skin += t.neck * (1.0 / (1.0 + np.exp((vv - 0.02) / 0.06))) * (adu < body.neck_hw + 0.1)
+    neck_column = np.clip((body.neck_hw + 0.15 - adu) / 0.12, 0.0, 1.0)
+    skin += t.neck * (1.0 / (1.0 + np.exp((vv - 0.02) / 0.06))) * neck_column
     skin += t.vertical * np.clip(vv - 0.9, -1.2, 1.2)
     skin += t.upper_chest * np.clip((0.6 - vv) / 0.5, 0.0, 1.0) * (1.0 - geom.arm)
     skin += t.supraclavicular * _gauss(adu - 0.42, vv - 0.04, 0.12, 0.06)
