@@ -154,7 +154,7 @@ def draw_camera(rng: np.random.Generator, view: str, body: BodyB) -> CameraB:
         span = float(rng.uniform(2.4, 3.05))
         v0 = float(rng.uniform(0.72, 0.92))
     else:
-        span = float(rng.uniform(1.95, 2.6))
+        span = float(rng.uniform(1.6, 2.2))
         v0 = cv_mean + float(rng.uniform(-0.2, 0.12))
     return CameraB(
         view=view,

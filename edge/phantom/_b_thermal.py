@@ -166,6 +166,10 @@ def _vessel_canvas(rng: np.random.Generator, body: BodyB) -> F32:
 
 
 def _sample(canvas: F32, geom: GeometryB) -> F32:
+    """The canvas seen through the camera; low-pass first where pixels are coarser than it."""
+    if geom.ppu < CANVAS_PPU:  # a pixel averages the skin it sees: no aliased salt noise
+        sigma = 0.5 * math.sqrt((CANVAS_PPU / geom.ppu) ** 2 - 1.0)
+        canvas = cv2.GaussianBlur(canvas, (0, 0), sigma).astype(np.float32, copy=False)
     map_x = ((geom.uu - _U0) * CANVAS_PPU).astype(np.float32)
     map_y = ((geom.vv - _V0) * CANVAS_PPU).astype(np.float32)
     out = cv2.remap(canvas, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
