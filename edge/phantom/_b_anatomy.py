@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -153,12 +154,12 @@ def draw_camera(rng: np.random.Generator, view: str, body: BodyB) -> CameraB:
         span = float(rng.uniform(2.4, 3.05))
         v0 = float(rng.uniform(0.72, 0.92))
     else:
-        span = float(rng.uniform(1.95, 2.6))
+        span = float(rng.uniform(1.6, 2.2))
         v0 = cv_mean + float(rng.uniform(-0.2, 0.12))
     return CameraB(
         view=view,
         span_u=span,
-        u0=float(rng.normal(0.0, 0.04 * span)),
+        u0=float(rng.normal(0.0, 0.025 * span)),
         v0=v0 + float(rng.normal(0.0, 0.04)),
         roll=math.radians(float(rng.normal(0.0, 3.0))),
     )
@@ -212,11 +213,16 @@ def render_geometry(body: BodyB, camera: CameraB, h: int, w: int) -> GeometryB:
     top = 0.02 + 0.22 * np.clip((np.abs(du) - body.neck_hw) / 0.8, 0.0, None) ** 2
     torso_d = np.minimum(hw - np.abs(du), vv - top)
     torso_h = 0.55 * np.sqrt(np.clip(1.0 - (du / hw) ** 2, 0.0, 1.0))
-    torso_h *= 0.5 + 0.5 * np.sqrt(np.clip((vv - top) / 0.25, 0.0, 1.0))
+    # Shoulders round off toward their outline; not in the neck column, where the trunk
+    # continues into the neck (blended over v so the neck base leaves no crease).
+    neck_column = np.clip((body.neck_hw + 0.12 - np.abs(du)) / 0.12, 0.0, 1.0)
+    torso_h *= np.maximum(np.sqrt(np.clip((vv - top) / 0.25, 0.0, 1.0)), neck_column)
     neck_d = np.minimum(body.neck_hw - np.abs(du), 0.3 - vv)
-    neck_h = 0.3 * np.sqrt(np.clip(1.0 - (du / body.neck_hw) ** 2, 0.0, 1.0))
-    height = np.where(torso_d > 0, torso_h, 0.0)
-    height = np.maximum(height, np.where(neck_d > 0, neck_h, 0.0))
+    neck_h = 0.35 * np.sqrt(np.clip(1.0 - (du / body.neck_hw) ** 2, 0.0, 1.0))
+    blend = np.clip((vv + 0.15) / 0.25, 0.0, 1.0)
+    blend = blend * blend * (3 - 2 * blend)
+    trunk_h = blend * torso_h + (1.0 - blend) * neck_h
+    height = np.where((torso_d > 0) | (neck_d > 0), trunk_h, 0.0)
     rhos, belows = [], []
     for b in body.breasts:
         rho, _nx, ny = _breast_local(b, uu, vv)
@@ -248,7 +254,9 @@ def render_geometry(body: BodyB, camera: CameraB, h: int, w: int) -> GeometryB:
     arm_visible = (arm_d > 0) & (arm_h > height)
     height = np.where(arm_visible, arm_h, height).astype(np.float32)
     alpha = np.maximum(_coverage(np.maximum(torso_d, neck_d), ppu), _coverage(arm_d, ppu))
-    gy, gx = np.gradient(height)
+    # Slope of a slightly smoothed surface: joins between body parts are creases, not cliffs.
+    sigma = max(0.6, 0.02 * ppu)
+    gy, gx = np.gradient(cv2.GaussianBlur(height, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE))
     slope = (np.hypot(gx, gy) * ppu).astype(np.float32)
     return GeometryB(
         uu=uu,

@@ -90,7 +90,7 @@ def draw_thermal(rng: np.random.Generator, body: BodyB) -> ThermalB:
         chest=median + 0.8,
         vertical=float(rng.normal(0.15, 0.7)),
         neck=float(rng.uniform(0.4, 1.4)),
-        upper_chest=float(rng.uniform(0.2, 1.1)),
+        upper_chest=float(rng.uniform(0.4, 1.4)),
         supraclavicular=warm * float(rng.uniform(0.8, 2.4)),
         axilla=warm * float(rng.uniform(2.0, 4.0)),
         sternum=warm * float(rng.uniform(0.3, 1.2)),
@@ -166,6 +166,10 @@ def _vessel_canvas(rng: np.random.Generator, body: BodyB) -> F32:
 
 
 def _sample(canvas: F32, geom: GeometryB) -> F32:
+    """The canvas seen through the camera; low-pass first where pixels are coarser than it."""
+    if geom.ppu < CANVAS_PPU:  # a pixel averages the skin it sees: no aliased salt noise
+        sigma = 0.5 * math.sqrt((CANVAS_PPU / geom.ppu) ** 2 - 1.0)
+        canvas = cv2.GaussianBlur(canvas, (0, 0), sigma).astype(np.float32, copy=False)
     map_x = ((geom.uu - _U0) * CANVAS_PPU).astype(np.float32)
     map_y = ((geom.vv - _V0) * CANVAS_PPU).astype(np.float32)
     out = cv2.remap(canvas, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
@@ -181,7 +185,8 @@ def render_skin(body: BodyB, t: ThermalB, geom: GeometryB, tex_rng: np.random.Ge
     uu, vv, du = geom.uu, geom.vv, geom.midline_du
     adu = np.abs(du)
     skin = np.full(uu.shape, t.chest, np.float32)
-    skin += t.neck * (1.0 / (1.0 + np.exp((vv - 0.02) / 0.06))) * (adu < body.neck_hw + 0.1)
+    neck_column = np.clip((body.neck_hw + 0.15 - adu) / 0.12, 0.0, 1.0)
+    skin += t.neck * (1.0 / (1.0 + np.exp((vv - 0.02) / 0.06))) * neck_column
     skin += t.vertical * np.clip(vv - 0.9, -1.2, 1.2)
     skin += t.upper_chest * np.clip((0.6 - vv) / 0.5, 0.0, 1.0) * (1.0 - geom.arm)
     skin += t.supraclavicular * _gauss(adu - 0.42, vv - 0.04, 0.12, 0.06)

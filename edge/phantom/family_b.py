@@ -82,6 +82,7 @@ def _check(seed: int, index: int, resolution: str, view: str) -> None:
 
 def stage_for_b(seed: int, index: int) -> Stage:
     """Half the subjects normal, the rest split evenly over initial / middle / advanced."""
+    _check(seed, index, "lepton", "closeup")
     u = float(np.random.default_rng([seed, index, _STREAM_STAGE]).random())
     if u < 0.5:
         return "normal"

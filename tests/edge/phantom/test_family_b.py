@@ -160,3 +160,12 @@ def test_wide_views_have_room_ambient_and_skin_temperatures() -> None:
         assert 28.0 < float(np.median(parts.without_lesions[body])) < 35.5
         assert 17.0 < float(np.median(parts.without_lesions[background])) < 29.0
         assert 0.5 < float(body.mean()) < 0.95
+
+
+def test_closeup_frames_the_breasts_larger_than_the_wide_view() -> None:
+    for index in range(3):
+        closeup = render_parts_b(3, index, stage="normal", view="closeup")
+        wide = render_parts_b(3, index, stage="normal", view="wide")
+        assert closeup.breast.mean() > 1.3 * wide.breast.mean()
+        # Same subject, other framing: the subject's skin offset does not change.
+        assert closeup.label.offset_c == wide.label.offset_c
