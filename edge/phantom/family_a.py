@@ -34,7 +34,7 @@ from edge.phantom.types import (
     View,
     subject_id,
 )
-from edge.phantom.zones import draw_zones, zone_field
+from edge.phantom.zones import draw_zones, soft_cap, zone_field
 
 __all__ = ["generate_a", "render_parts"]
 
@@ -59,7 +59,7 @@ def _anatomy(
         breasts: tuple[BreastGeometry, ...] = breast_geometry(anatomy, h, w)
         skin = draw_skin(skin_rng, view, (0.35, 0.75, 0.2, 0.8))
         zones = draw_zones(np.random.default_rng([seed, index, _ZONES]), anatomy)
-        on_skin, offset = render.body_alpha, anatomy.offset_c + zones.shift_c
+        on_skin, offset = render.body_alpha, anatomy.offset_c
         extra = zone_field(zones, anatomy, breasts, h, w)
         celsius, alpha, roi, radii = render.celsius, render.body_alpha, render.breast, render.radii
     else:
@@ -76,7 +76,10 @@ def _anatomy(
         + vessel_field(skin, h, w)
         + areola_field(skin, breasts, h, w)
     )
-    return celsius + detail * on_skin, alpha, roi, breasts, radii, offset
+    celsius = celsius + detail * on_skin
+    if view == "closeup":
+        celsius = soft_cap(zones, celsius, on_skin)
+    return celsius, alpha, roi, breasts, radii, offset
 
 
 @lru_cache(maxsize=8)
