@@ -28,9 +28,11 @@
   of the region and of its mirror site. Every region
   is reported, with ``counted`` and the ``rule`` or the ``reason`` it did not count.
   ``decision = "regions"`` counts every region (the paper's reading: any red region).
-* **Grade**, after the paper's stages, over the counted regions: ``advanced`` when they lie on
-  both sides of the midline, else ``middle`` when one covers more than ``middle_area_pct`` % of
-  the body, else ``initial`` (small focal region(s) on one side), ``none`` without any.
+* **Grade**, over the counted regions (``grading = "sides"``, ours): ``advanced`` when they lie
+  on both sides of the midline, else ``middle`` when one covers more than ``middle_area_pct`` %
+  of the body, else ``initial`` (small focal region(s) on one side), ``none`` without any.
+  ``grading = "table1"`` grades after the paper's Table 1 instead (size in millimetres through
+  ``mm_per_px``; advanced when a side of the breast ROI is "full red"; :mod:`edge.core.table1`).
 
 The grade describes the *warm pattern* for a clinician to review; it is not a cancer stage and
 thermoseg never diagnoses.
@@ -49,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edge.core.imaging import body_from_celsius, body_mask, find_midline
 from edge.core.roi import BreastROI, full_frame_roi
+from edge.core.table1 import table1_grade
 from edge.errors import FrameError
 
 __all__ = ["GRADES", "Analysis", "AnalysisConfig", "Grade", "Region", "Rule", "analyse"]
@@ -124,6 +127,18 @@ class AnalysisConfig(BaseModel):
     )
     blur_frac: float = Field(
         0.01, ge=0.0, le=0.2, description="ΔT smoothing sigma, fraction of the chest width"
+    )
+    grading: Literal["sides", "table1"] = Field(
+        "sides",
+        description="'sides': our rule (both sides = advanced); 'table1': size in mm and a "
+        "'full red' breast after the paper's Table 1 (edge.core.table1)",
+    )
+    mm_per_px: float = Field(
+        1.0, gt=0.0, description="table1 grading: millimetres per pixel at the working distance"
+    )
+    table1_middle_size_mm: float = Field(10.0, gt=0.0, description="table1: middle from this size")
+    table1_full_fraction: float = Field(
+        0.9, gt=0.0, le=1.0, description="table1: share of a breast's ROI half that is 'full red'"
     )
     align_frac: float = Field(
         0.02,
@@ -396,7 +411,10 @@ def analyse(
                 reason=reason,
             )
         )
-    grade = _grade(regions, cfg.middle_area_pct)
+    if cfg.grading == "table1":
+        grade = _table1(labels, found, regions, roi, cfg)
+    else:
+        grade = _grade(regions, cfg.middle_area_pct)
     abnormal = GRADES.index(grade) >= GRADES.index(cfg.abnormal_from)
     return Analysis(
         regions=tuple(regions),
@@ -421,6 +439,23 @@ def _smoothed(
         return smooth, smooth
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     return smooth, np.asarray(cv2.dilate(smooth, kernel), dtype=np.float32)
+
+
+def _table1(
+    labels: np.ndarray, found: list[int], regions: list[Region], roi: BreastROI, cfg: AnalysisConfig
+) -> Grade:
+    """Table 1 grade of the counted regions; each side of the ROI stands for one breast."""
+    counted = [i for i, r in zip(found, regions, strict=True) if r.counted]
+    mask = np.isin(labels, counted).astype(np.uint8) if counted else np.zeros_like(roi.mask)
+    cols = np.arange(roi.mask.shape[1])[None, :]
+    halves = [roi.mask * (cols < roi.midline_x), roi.mask * (cols >= roi.midline_x)]
+    return table1_grade(
+        mask,
+        cfg.mm_per_px,
+        [h.astype(np.uint8) for h in halves],
+        middle_size_mm=cfg.table1_middle_size_mm,
+        full_fraction=cfg.table1_full_fraction,
+    ).grade
 
 
 def _side_medians(

@@ -126,3 +126,17 @@ def test_score_is_the_threshold_factor_at_which_the_frame_stops_being_flagged() 
     # The diffuse rule (mean ΔT / 0.5 °C) sets the score of a flat spot.
     assert scores[1] == pytest.approx(0.6 / 0.5, abs=1e-3)
     assert analyse(empty(), torso(), AnalysisConfig()).score == 0.0
+
+
+def test_table1_grading_reads_size_in_millimetres_and_a_full_red_breast() -> None:
+    field, mask = torso(), square(empty(), 50, 40, 8)  # 8 x 8 px: 9.0 px equivalent diameter
+    field[mask > 0] += 1.5
+    small = AnalysisConfig(grading="table1", mm_per_px=1.0)
+    assert analyse(mask, field, small).grade == "initial"
+    assert analyse(mask, field, AnalysisConfig(grading="table1", mm_per_px=1.2)).grade == "middle"
+    roi = roi_rows(40, 60)
+    full = np.zeros((H, W), dtype=np.uint8)
+    full[40:60, 20:80] = 1  # the whole left half of the ROI
+    hot = torso()
+    hot[full > 0] += 1.5
+    assert analyse(full, hot, small, roi=roi).grade == "advanced"
