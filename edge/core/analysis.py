@@ -22,10 +22,11 @@
   rule, the region's peak ΔT (``peak_quantile`` of its pixels) ≥ ``focal_delta_t_c`` (1 °C), or
   a *diffuse* rule, its mean ΔT ≥ ``diffuse_delta_t_c`` (0.5 °C) over at least
   ``diffuse_min_area_pct`` % of the ROI; optionally an *excess* rule, its mean above the same
-  breast's median by ``baseline_excess_c``. Left and right are never pixel-aligned, so the
-  peak ΔT compares the frame smoothed by ``blur_frac`` of the chest width with the warmest
-  smoothed pixel within ``align_frac`` of the mirror site; the mean ΔT compares the plain means
-  of the region and of its mirror site. Every region
+  breast's median by ``baseline_excess_c``. Left and right are never pixel-aligned and skin is
+  mottled at the 0.3-0.6 °C level, so a pixel's ΔT compares the frame smoothed by ``blur_frac``
+  of the chest width with the warmest smoothed pixel within ``align_frac`` of its mirror site
+  (symmetric warmth, even a little misaligned, gives ΔT <= 0); a region's ΔT is the mean of its
+  pixels' ΔT and its peak ΔT their ``peak_quantile``. Every region
   is reported, with ``counted`` and the ``rule`` or the ``reason`` it did not count.
   ``decision = "regions"`` counts every region (the paper's reading: any red region).
 * **Grade**, over the counted regions (``grading = "sides"``, ours): ``advanced`` when they lie
@@ -270,7 +271,7 @@ def _measure(
         # Left and right are never pixel-aligned: a pixel's peak ΔT is taken against the
         # warmest smoothed pixel near its mirror site, so symmetric warmth never counts.
         diff = smooth[ys[ok], xs[ok]] - reference[ys[ok], mx[ok]]
-        delta = float(values[ok].mean() - celsius[ys[ok], mx[ok]].mean())
+        delta = float(diff.mean())
         peak = float(np.quantile(diff, quantile))
     excess = None if side_median is None else mean_c - side_median
     return _Measure(max_c, mean_c, delta, peak, excess)

@@ -50,6 +50,7 @@ class Decision:
     mask: Mask
     analysis: Analysis
     timings_ms: dict[str, float] = field(default_factory=dict)
+    roi: BreastROI | None = None
 
     @property
     def abnormal(self) -> bool:
@@ -96,4 +97,4 @@ def screen_frame(
         "segment": (t2 - t1) * 1e3,
         "analyse": (t3 - t2) * 1e3,
     }
-    return Decision(frame, mask, analysis, timings)
+    return Decision(frame, mask, analysis, timings, prepared.roi)

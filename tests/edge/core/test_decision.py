@@ -41,7 +41,10 @@ def test_a_focal_spot_one_and_a_half_degrees_above_its_mirror_site_counts_as_foc
     result = analyse(mask, field, AnalysisConfig())
     (region,) = result.regions
     assert region.counted and region.rule == "focal_delta_t" and result.abnormal
-    assert region.delta_t_c == pytest.approx(1.5, abs=1e-3)
+    # Smoothing (against misalignment and mottled skin) takes a little off a small spot.
+    assert 0.5 < region.delta_t_c < 1.5 and 1.0 <= region.delta_t_peak_c <= 1.5
+    (exact,) = analyse(mask, field, AnalysisConfig(blur_frac=0.0)).regions
+    assert exact.delta_t_c == pytest.approx(1.5, abs=1e-3)
 
 
 def test_warmth_mirrored_on_both_sides_does_not_count() -> None:
@@ -63,10 +66,10 @@ def test_a_spot_below_both_thresholds_does_not_count() -> None:
 def test_a_small_spot_below_the_focal_threshold_counts_as_diffuse_unless_a_size_is_required() -> (
     None
 ):
-    field, mask = torso(), square(empty(), 50, 40, 4)
+    field, mask = torso(), square(empty(), 50, 40, 10)  # 100 px: 0.5 % of the frame
     field[mask > 0] += 0.7
     (region,) = analyse(mask, field, AnalysisConfig()).regions
-    assert region.rule == "diffuse_delta_t"
+    assert region.rule == "diffuse_delta_t" and region.delta_t_peak_c < 1.0
     assert not analyse(mask, field, AnalysisConfig(diffuse_min_area_pct=1.0)).abnormal
 
 
@@ -114,17 +117,18 @@ def test_the_regions_decision_counts_every_region_as_the_paper_reads_it() -> Non
 
 
 def test_score_is_the_threshold_factor_at_which_the_frame_stops_being_flagged() -> None:
-    mask = square(empty(), 50, 40, 8)
+    mask = square(empty(), 50, 40, 12)
     results = []
-    for excess in (0.3, 0.6, 1.2, 2.4):
+    for excess in (0.3, 0.7, 1.2, 2.4):
         field = torso()
         field[mask > 0] += excess
         results.append(analyse(mask, field, AnalysisConfig()))
     scores = [r.score for r in results]
     assert 0.0 < scores[0] < scores[1] < scores[2] < scores[3]
     assert [r.abnormal for r in results] == [s >= 1.0 for s in scores] == [False, True, True, True]
-    # The diffuse rule (mean ΔT / 0.5 °C) sets the score of a flat spot.
-    assert scores[1] == pytest.approx(0.6 / 0.5, abs=1e-3)
+    # The score is the larger of peak ΔT / 1 °C (focal) and mean ΔT / 0.5 °C (diffuse).
+    (r,) = results[1].regions
+    assert scores[1] == pytest.approx(max(r.delta_t_peak_c / 1.0, r.delta_t_c / 0.5))
     assert analyse(empty(), torso(), AnalysisConfig()).score == 0.0
 
 

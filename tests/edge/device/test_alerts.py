@@ -26,7 +26,9 @@ def _scene(*sides: str) -> tuple[Frame, Analysis]:
     for side in sides:
         celsius[BLOBS[side]] = 35.0
         mask[BLOBS[side]] = 1
-    analysis = analyse(mask, celsius, AnalysisConfig(), body=np.ones((H, W), dtype=np.uint8))
+    # Unsmoothed ΔT: the payload tests compare it with the blobs' exact 2 °C.
+    cfg = AnalysisConfig(blur_frac=0.0)
+    analysis = analyse(mask, celsius, cfg, body=np.ones((H, W), dtype=np.uint8))
     return Frame(celsius, "celsius"), analysis
 
 

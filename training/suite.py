@@ -1,0 +1,214 @@
+"""``thermoseg-train suite``: every method on several held-out sets, one table, one run.
+
+The screening issue asks for in-family, out-of-family and wide-view columns and the share of
+normal frames flagged, measured side by side. Each frame goes through the device's one path,
+:func:`edge.core.screening.screen_frame` (ROI, ΔT decision), whatever the method; masks are
+compared with the ground truth at the frame's own resolution. Methods are the codebook
+(``tuned`` and ``paper``), Keras run folders and TFLite models (as shipped: the int8 default).
+
+Writes ``<out>.md`` (the table), ``<out>.json`` (every summary) and, with ``--gallery``, PNGs of
+the worst false positives and misses per set (thermogram, truth and mask outlines, the ROI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from edge.core.analysis import AnalysisConfig
+from edge.core.metrics import Evaluation
+from edge.core.preprocess import PreprocessConfig, colorize
+from edge.core.screening import Decision, screen_frame
+from edge.errors import ConfigError
+from edge.io.overlay import write_png
+from edge.io.readers import read_frame, read_mask
+from training.assess import Method, codebook_method, keras_method
+from training.data import discover
+
+__all__ = ["DataSet", "main", "run_suite", "tflite_method"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """A named held-out folder (a synthetic dataset written by ``thermoseg-edge synth``)."""
+
+    name: str
+    folder: Path
+
+
+def tflite_method(path: Path) -> Method:
+    """A TFLite model with its manifest, run through LiteRT as on the device."""
+    from edge.segmenters import TFLiteConfig, TFLiteSegmenter
+
+    seg = TFLiteSegmenter(TFLiteConfig(model=path, num_threads=2))
+    return Method(
+        f"{path.stem} (tflite)", seg.segment, seg.expected_preprocess(), None,
+        path.stat().st_size, "as shipped",
+    )  # fmt: skip
+
+
+def paper_codebook_method() -> Method:
+    """The codebook's ``paper`` variant (section 6.1 step by step) with its own palette."""
+    from edge.segmenters import CodebookConfig, CodebookSegmenter
+
+    seg = CodebookSegmenter(CodebookConfig(variant="paper"))
+    pre = seg.expected_preprocess() or PreprocessConfig.model_validate({})
+    return Method("codebook (paper)", seg.segment, pre, None, None, "no training")
+
+
+def _gallery_tile(decision: Decision, truth: np.ndarray) -> np.ndarray:
+    frame = decision.frame
+    celsius = frame.celsius()
+    if celsius is None:
+        image = np.ascontiguousarray(frame.pixels)
+    else:
+        lo = float(np.percentile(celsius, 5))
+        hi = max(float(celsius.max()), lo + 1.0)
+        image = np.ascontiguousarray(colorize(celsius, "jet", lo, hi))
+    for mask, colour in ((truth, (255, 255, 255)), (decision.mask, (0, 0, 0))):
+        contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)  # fmt: skip
+        cv2.drawContours(image, contours, -1, colour, 1)
+    roi = decision.roi
+    if roi is not None:
+        contours, _ = cv2.findContours(roi.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        cv2.drawContours(image, contours, -1, (255, 0, 255), 1)
+    return np.asarray(cv2.resize(image, (320, 240), interpolation=cv2.INTER_AREA), np.uint8)
+
+
+def _evaluate(
+    method: Method, data: DataSet, cfg: AnalysisConfig, gallery: Path | None
+) -> dict[str, Any]:
+    _, samples = discover(data.folder)
+    evaluation = Evaluation()
+    normals = flagged_normals = 0
+    misses: list[tuple[float, np.ndarray]] = []
+    false_pos: list[tuple[float, np.ndarray]] = []
+    for s in samples:
+        frame = read_frame(s.image)
+        truth = read_mask(s.mask)
+        decision = screen_frame(frame, method.segment, method.preprocess, cfg)
+        abnormal = bool(truth.any())
+        evaluation.add(
+            decision.mask, truth, pred_abnormal=decision.abnormal, truth_abnormal=abnormal,
+            seconds=decision.timings_ms["segment"] / 1e3,
+        )  # fmt: skip
+        if not abnormal:
+            normals += 1
+            flagged_normals += decision.abnormal
+            if gallery is not None and decision.abnormal:
+                false_pos.append((-decision.analysis.score, _gallery_tile(decision, truth)))
+        elif gallery is not None and not decision.abnormal:
+            misses.append((decision.analysis.score, _gallery_tile(decision, truth)))
+    summary = evaluation.summary()
+    summary["normals"] = normals
+    summary["flagged_normals"] = flagged_normals
+    if gallery is not None:
+        for kind, tiles in (("false-positives", false_pos), ("misses", misses)):
+            tiles.sort(key=lambda t: t[0])
+            if tiles:
+                strip = np.hstack([t for _, t in tiles[:4]])
+                safe = method.name.split(" ")[0].replace("/", "_")
+                write_png(gallery / f"{data.name}-{safe}-{kind}.png", strip)
+    return summary
+
+
+def _f(v: Any) -> str:
+    return "–" if v is None else f"{v:.3f}"
+
+
+def _table(rows: list[dict[str, Any]], sets: Sequence[DataSet]) -> str:
+    head = "| Method | " + " | ".join(f"{d.name}: Dice / sens / spec" for d in sets) + " |"
+    lines = [head, "|---|" + "---|" * len(sets)]
+    for row in rows:
+        cells = []
+        for d in sets:
+            s = row["sets"][d.name]
+            flag = (
+                f" ({s['flagged_normals']}/{s['normals']} normals flagged)"
+                if "wide" in d.name
+                else ""
+            )
+            cells.append(f"{_f(s['dice'])} / {_f(s['sensitivity'])} / {_f(s['specificity'])}{flag}")
+        lines.append(f"| {row['method']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def run_suite(
+    methods: Sequence[Method],
+    sets: Sequence[DataSet],
+    out: Path,
+    *,
+    analysis: AnalysisConfig | None = None,
+    gallery: Path | None = None,
+) -> dict[str, Any]:
+    """Evaluate every method on every set; write ``out``.md/.json; return the JSON document."""
+    cfg = analysis or AnalysisConfig()
+    if gallery is not None:
+        gallery.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for m in methods:
+        per_set = {}
+        for d in sets:
+            log.info("suite: %s on %s", m.name, d.name)
+            per_set[d.name] = _evaluate(m, d, cfg, gallery)
+        rows.append({"method": m.name, "training": m.training, "sets": per_set})
+    doc = {
+        "analysis": cfg.model_dump(),
+        "sets": {d.name: str(d.folder) for d in sets},
+        "rows": rows,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
+    out.with_suffix(".md").write_text(_table(rows, sets), encoding="utf-8")
+    return doc
+
+
+def _dataset(text: str) -> DataSet:
+    name, sep, folder = text.partition("=")
+    if not sep or not name or not folder:
+        raise ConfigError(f"--data {text!r}: expected NAME=FOLDER")
+    return DataSet(name, Path(folder))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="thermoseg-train suite", description=__doc__.split("\n")[0])
+    p.add_argument("--data", action="append", type=_dataset, required=True, metavar="NAME=DIR")
+    p.add_argument("--run", action="append", type=Path, default=[], help="Keras run folder")
+    p.add_argument("--tflite", action="append", type=Path, default=[], help="TFLite model")
+    p.add_argument("--codebook", action="store_true", help="both codebook variants")
+    p.add_argument(
+        "--decision", choices=("delta_t", "regions"), default="delta_t", help="analysis rule"
+    )
+    p.add_argument("--gallery", type=Path, default=None, help="folder for overlay strips")
+    p.add_argument("--out", type=Path, required=True, help="Markdown path (.json beside it)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point (``python -m training.suite``)."""
+    args = build_parser().parse_args(argv)
+    methods: list[Method] = []
+    if args.codebook:
+        methods += [codebook_method(), paper_codebook_method()]
+    methods += [tflite_method(p) for p in args.tflite]
+    methods += [keras_method(p) for p in args.run]
+    doc = run_suite(
+        methods, args.data, args.out,
+        analysis=AnalysisConfig(decision=args.decision), gallery=args.gallery,
+    )  # fmt: skip
+    print(_table(doc["rows"], args.data))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
