@@ -8,11 +8,13 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["background_colour", "body_from_celsius", "body_mask", "find_midline"]
+__all__ = ["SKIN_ROOM_GAP_C", "background_colour", "body_from_celsius", "body_mask", "find_midline"]
 
 U8 = npt.NDArray[np.uint8]
 
-_MIDLINE_CHUNK = 1 << 20  # candidate-axis x column cells scored at once
+_MIDLINE_CHUNK = 1 << 20
+# Less than this between the medians of the two Otsu classes: no room in the frame, all skin.
+SKIN_ROOM_GAP_C = 5.0  # candidate-axis x column cells scored at once
 
 
 def _u8(array: object) -> U8:
@@ -76,7 +78,15 @@ def body_from_celsius(
         return np.ones(celsius.shape, dtype=bool)
     scaled = ((celsius - lo) * (255.0 / (hi - lo))).astype(np.uint8)
     _, fg = cv2.threshold(scaled, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return np.asarray(fg, dtype=bool)
+    body = np.asarray(fg, dtype=bool)
+    if body.all() or not body.any():
+        return np.ones(celsius.shape, dtype=bool)
+    # A close-up can be all skin: Otsu then splits the skin itself (warm chest from cooler
+    # breasts). A room is far cooler than skin (real frontal views: ~9 °C between the medians,
+    # while skin spans ~4 °C below its median), so a "background" this close is skin too.
+    if float(np.median(celsius[~body])) > float(np.median(celsius[body])) - SKIN_ROOM_GAP_C:
+        return np.ones(celsius.shape, dtype=bool)
+    return body
 
 
 def find_midline(

@@ -76,3 +76,14 @@ def test_a_warm_object_in_the_room_is_not_taken_for_the_body() -> None:
     field[5:15, 2:10] = 40.0  # a lamp at the frame's edge
     roi = find_roi(field)
     assert roi.midline_x == pytest.approx(79.5) and not roi.mask[5:15, 2:10].any()
+
+
+def test_an_all_skin_closeup_is_all_body_not_warm_chest_against_cool_breasts() -> None:
+    field = np.full((120, 160), 32.0, dtype=np.float32)  # no room in the frame
+    yy, xx = np.mgrid[:120, :160]
+    for cx in (45, 115):  # breasts 3 °C cooler than the chest
+        field[(yy - 70) ** 2 + (xx - cx) ** 2 <= 25**2] = 29.0
+    roi = find_roi(field)
+    assert roi.body.all()
+    breasts = field < 30
+    assert (roi.mask[breasts] > 0).mean() > 0.9
