@@ -24,9 +24,11 @@
   ``diffuse_min_area_pct`` % of the ROI; optionally an *excess* rule, its mean above the same
   breast's median by ``baseline_excess_c``. Left and right are never pixel-aligned and skin is
   mottled at the 0.3-0.6 °C level, so a pixel's ΔT compares the frame smoothed by ``blur_frac``
-  of the chest width with the warmest smoothed pixel within ``align_frac`` of its mirror site
-  (symmetric warmth, even a little misaligned, gives ΔT <= 0); a region's ΔT is the mean of its
-  pixels' ΔT and its peak ΔT their ``peak_quantile``. Every region
+  of the chest width at the pixel and at its mirror site (``mirror_reference = "mean"``;
+  symmetric warmth cancels), or, stricter, with the warmest smoothed pixel within
+  ``align_frac`` of the mirror site (``"max"``: symmetric warmth misaligned by up to that much
+  gives ΔT <= 0). A region's ΔT is the mean of its pixels' ΔT, its peak ΔT their
+  ``peak_quantile``. Every region
   is reported, with ``counted`` and the ``rule`` or the ``reason`` it did not count.
   ``decision = "regions"`` counts every region (the paper's reading: any red region).
 * **Grade**, over the counted regions (``grading = "sides"``, ours): ``advanced`` when they lie
@@ -141,11 +143,16 @@ class AnalysisConfig(BaseModel):
     table1_full_fraction: float = Field(
         0.9, gt=0.0, le=1.0, description="table1: share of a breast's ROI half that is 'full red'"
     )
+    mirror_reference: Literal["max", "mean"] = Field(
+        "mean",
+        description="'mean': the mirror pixel, both sides smoothed by blur_frac; 'max': the "
+        "warmest smoothed pixel within align_frac of it (stricter on mottled skin)",
+    )
     align_frac: float = Field(
         0.02,
         ge=0.0,
         le=0.2,
-        description="left/right misalignment tolerated by the peak ΔT, fraction of the chest width",
+        description="mirror_reference 'max': misalignment tolerated, fraction of the chest width",
     )
 
 
@@ -435,6 +442,8 @@ def _smoothed(
     smooth = np.asarray(
         cv2.GaussianBlur(celsius, (0, 0), sigma) if sigma >= 0.3 else celsius, dtype=np.float32
     )
+    if cfg.mirror_reference == "mean":
+        return smooth, smooth  # both sides smoothed alike: symmetric warmth cancels
     radius = round(cfg.align_frac * chest_px)
     if radius < 1:
         return smooth, smooth

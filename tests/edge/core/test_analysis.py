@@ -75,7 +75,7 @@ def test_delta_t_of_a_two_degree_spot_against_a_flat_mirror_site_is_two() -> Non
     mask = blob(empty(), 60, 50, 4)
     field[mask > 0] += 2.0
     # Unsmoothed, against a flat mirror site, ΔT is the spot's excess exactly.
-    (region,) = analyse(mask, field, AnalysisConfig(blur_frac=0.0)).regions
+    (region,) = analyse(mask, field, AnalysisConfig(blur_frac=0.0, align_frac=0.0)).regions
     assert region.delta_t_c == pytest.approx(2.0, abs=1e-4)
     assert region.mean_c == pytest.approx(35.0, abs=1e-4)
     assert region.max_c == pytest.approx(35.0, abs=1e-4)
@@ -148,7 +148,7 @@ def test_to_dict_is_json_serialisable_with_the_documented_keys() -> None:
     field = torso()
     mask = blob(empty(), 60, 50, 4)
     field[mask > 0] += 1.5
-    result = analyse(mask, field, AnalysisConfig(blur_frac=0.0))
+    result = analyse(mask, field, AnalysisConfig(blur_frac=0.0, align_frac=0.0))
     data = json.loads(json.dumps(result.to_dict()))
     assert set(data) == {"regions", "grade", "abnormal", "midline_x", "body_area_px", "score"}
     assert set(data["regions"][0]) == {

@@ -43,7 +43,7 @@ def test_a_focal_spot_one_and_a_half_degrees_above_its_mirror_site_counts_as_foc
     assert region.counted and region.rule == "focal_delta_t" and result.abnormal
     # Smoothing (against misalignment and mottled skin) takes a little off a small spot.
     assert 0.5 < region.delta_t_c < 1.5 and 1.0 <= region.delta_t_peak_c <= 1.5
-    (exact,) = analyse(mask, field, AnalysisConfig(blur_frac=0.0)).regions
+    (exact,) = analyse(mask, field, AnalysisConfig(blur_frac=0.0, align_frac=0.0)).regions
     assert exact.delta_t_c == pytest.approx(1.5, abs=1e-3)
 
 

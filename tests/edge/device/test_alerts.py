@@ -27,7 +27,7 @@ def _scene(*sides: str) -> tuple[Frame, Analysis]:
         celsius[BLOBS[side]] = 35.0
         mask[BLOBS[side]] = 1
     # Unsmoothed ΔT: the payload tests compare it with the blobs' exact 2 °C.
-    cfg = AnalysisConfig(blur_frac=0.0)
+    cfg = AnalysisConfig(blur_frac=0.0, align_frac=0.0)
     analysis = analyse(mask, celsius, cfg, body=np.ones((H, W), dtype=np.uint8))
     return Frame(celsius, "celsius"), analysis
 
