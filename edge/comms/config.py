@@ -36,7 +36,20 @@ def credential_path(name: str, key_path: str) -> Path:
     path = Path(folder) / name
     if not path.is_file():
         raise ConfigError(f"{key_path} = {name!r}: credential file {path} does not exist")
+    if _blank_credential(path):
+        # The shipped unit's SetCredential= fallback: the file behind LoadCredential= is missing.
+        raise ConfigError(
+            f"{key_path} = {name!r}: the credential is empty; expected the file the unit's "
+            "LoadCredential= names (e.g. /etc/thermoseg/mqtt-password) to exist and hold it"
+        )
     return path
+
+
+def _blank_credential(path: Path) -> bool:
+    try:
+        return path.stat().st_size <= 2 and not path.read_bytes().strip()
+    except OSError:
+        return False
 
 
 def topic(prefix: str, device_id: str, leaf: str) -> str:
