@@ -60,13 +60,12 @@ def configure_logging(verbosity: int, config: LoggingConfig | None = None) -> No
     by_flag = (
         logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     )
-    if config is None:
-        level, fmt = by_flag, "auto"
-    else:
-        level = logging.getLevelNamesMapping()[config.level]
-        level, fmt = (min(by_flag, level) if verbosity > 0 else level), config.format
+    config = config or LoggingConfig(level=logging.getLevelName(by_flag))
+    level = logging.getLevelNamesMapping()[config.level]
+    if verbosity > 0:
+        level = min(by_flag, level)
     handler = logging.StreamHandler()
-    handler.setFormatter(make_formatter(fmt))
+    handler.setFormatter(make_formatter(config.format))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     if not faulthandler.is_enabled():
         faulthandler.enable(all_threads=True)

@@ -29,6 +29,7 @@ from typing import Any
 
 from edge.comms.outbox import Outbox
 from edge.comms.publisher import MqttPublisher
+from edge.core.clock import clock_synced
 from edge.device.alerts import AlertTracker
 from edge.device.config import DeviceConfig
 from edge.device.pipeline import Pipeline
@@ -86,13 +87,15 @@ class RunningDaemon:
 
     def stats_payload(self) -> dict[str, Any]:
         """The current ``thermoseg.stats/1`` message."""
-        return self.stats.payload(
+        payload = self.stats.payload(
             self.cfg.device_id,
             outbox_depth=self.outbox.depth(),
             outbox_dropped=self.outbox.dropped,
             camera=self.pipeline.camera(),
             mqtt_connected=self.publisher.connected,
         )
+        payload["clock_synced"] = clock_synced()
+        return payload
 
     def publish_stats(self) -> None:
         payload = self.stats_payload()
@@ -104,9 +107,10 @@ class RunningDaemon:
         mqtt = "connected" if self.publisher.connected else "disconnected"
         if not self.publisher.connected and self.publisher.last_error:
             mqtt += f" ({self.publisher.last_error})"
+        clock = "" if clock_synced() else ", clock NOT synchronised"
         return (
             f"{self.stats.frames} frames, {self.stats.fps():.1f} fps, camera "
-            f"{self.pipeline.capture.state}, MQTT {mqtt}, outbox {self.outbox.depth()}"
+            f"{self.pipeline.capture.state}, MQTT {mqtt}, outbox {self.outbox.depth()}{clock}"
         )
 
     def drain(self) -> None:
@@ -127,6 +131,20 @@ class RunningDaemon:
             self.pipeline.alerts_sent,
             self.outbox.depth(),
         )
+
+
+def _log_clock_change(before: bool | None) -> bool:
+    """One log line when the clock's synchronisation state is first seen or changes."""
+    now = clock_synced()
+    if now != before:
+        if now:
+            log.info("clock: synchronised (alerts carry clock_synced=true)")
+        else:
+            log.warning(
+                "clock: NOT synchronised (no NTP yet; alerts carry clock_synced=false and their "
+                "times may be stale)"
+            )
+    return now
 
 
 class Daemon:
@@ -250,6 +268,7 @@ class Daemon:
         next_stats = started + cfg.stats.interval_s
         next_status = started + cfg.watchdog.status_interval_s
         code = 0
+        synced: bool | None = None
         while not self._stop.wait(_TICK_S):
             now = time.monotonic()
             if pipeline.finished:
@@ -278,6 +297,7 @@ class Daemon:
                 running.publish_stats()
             if now >= next_status:
                 next_status = now + cfg.watchdog.status_interval_s
+                synced = _log_clock_change(synced)
                 self.notifier.status(running.status_line())
         if self._stop_reason in ("SIGTERM", "SIGINT"):
             log.info(
