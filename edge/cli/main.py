@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "edge.cli.listen",
     "edge.cli.init",
     "edge.cli.demo",
+    "edge.cli.model",
 )
 
 

@@ -30,6 +30,7 @@ from edge.core.preprocess import PreprocessConfig
 from edge.device.alerts import AlertConfig
 from edge.device.capture import CaptureConfig
 from edge.device.logs import LoggingConfig
+from edge.device.models import ModelsConfig
 from edge.device.stats import StatsConfig
 from edge.errors import ConfigError
 from edge.segmenters import CodebookConfig, SegmenterConfig
@@ -99,6 +100,7 @@ class DeviceConfig(BaseModel):
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
 
 
 def _key_path(loc: tuple[int | str, ...], data: Any) -> str:

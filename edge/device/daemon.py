@@ -32,6 +32,7 @@ from edge.comms.publisher import MqttPublisher
 from edge.core.clock import clock_synced
 from edge.device.alerts import AlertTracker
 from edge.device.config import DeviceConfig
+from edge.device.models import load_installed, segmenter_config
 from edge.device.pipeline import Pipeline
 from edge.device.sdnotify import SystemdNotifier, watchdog_interval
 from edge.device.stats import PipelineStats
@@ -133,6 +134,15 @@ class RunningDaemon:
         )
 
 
+def _load_model_for_switch(cfg: DeviceConfig) -> Any:
+    """The installed model, checked and loaded; None (logged) when it is refused."""
+    try:
+        return load_installed(cfg.segmenter, cfg.state_dir, cfg.models)
+    except Exception as exc:  # a bad model must never stop the device
+        log.error("model: SIGHUP: refused the installed model, keeping the running one: %s", exc)
+        return None
+
+
 def _log_clock_change(before: bool | None) -> bool:
     """One log line when the clock's synchronisation state is first seen or changes."""
     now = clock_synced()
@@ -155,6 +165,7 @@ class Daemon:
         self.cfg = cfg
         self.notifier = notifier if notifier is not None else SystemdNotifier()
         self._stop = threading.Event()
+        self._reload = threading.Event()  # SIGHUP: switch to the installed model
         self._stop_reason = ""
         self._running: RunningDaemon | None = None
 
@@ -171,12 +182,16 @@ class Daemon:
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.request_stop(signal.Signals(signum).name)
 
+    def _on_sighup(self, _signum: int, _frame: FrameType | None) -> None:
+        self._reload.set()
+
     def _install_signals(self) -> list[tuple[int, Any]]:
         if threading.current_thread() is not threading.main_thread():
             return []
         previous: list[tuple[int, Any]] = []
         for sig in (signal.SIGTERM, signal.SIGINT):
             previous.append((sig, signal.signal(sig, self._on_signal)))
+        previous.append((signal.SIGHUP, signal.signal(signal.SIGHUP, self._on_sighup)))
         return previous
 
     def _state_dir(self) -> None:
@@ -204,7 +219,7 @@ class Daemon:
                 log.info("outbox holds %d unsent alert(s) from before", outbox.depth())
             with ExitStack() as stack:
                 publisher = MqttPublisher(cfg.mqtt, cfg.device_id, outbox)
-                segmenter = create_segmenter(cfg.segmenter)
+                segmenter = create_segmenter(segmenter_config(cfg.segmenter, cfg.state_dir))
                 stack.callback(segmenter.close)
                 source = create_source(cfg.source)
                 source.start()
@@ -224,6 +239,7 @@ class Daemon:
                 )
                 for sig, handler in self._install_signals():
                     stack.callback(signal.signal, sig, handler)
+                stack.callback(lambda: pipeline.segmenter.close())  # the one switched to, if any
                 running = RunningDaemon(cfg, outbox, publisher, pipeline, stats)
                 pipeline.start()
                 self._running = running
@@ -259,6 +275,13 @@ class Daemon:
         self.notifier.status(f"stopped ({self._stop_reason})")
         return summary
 
+    def _switch_model(self, running: RunningDaemon) -> None:
+        self.notifier.notify("RELOADING=1", "STATUS=SIGHUP: checking the installed model")
+        new = _load_model_for_switch(self.cfg)
+        if new is not None:
+            running.pipeline.switch_segmenter(new)
+        self.notifier.notify("READY=1", f"STATUS={running.status_line()}")
+
     def _supervise(self, running: RunningDaemon, max_seconds: float | None) -> int:
         cfg = self.cfg
         pipeline = running.pipeline
@@ -284,6 +307,9 @@ class Daemon:
             if max_seconds is not None and now - started >= max_seconds:
                 self.request_stop(f"--max-seconds {max_seconds:g} reached")
                 break
+            if self._reload.is_set():
+                self._reload.clear()
+                self._switch_model(running)
             progress = pipeline.progress
             if (
                 ping_every is not None
