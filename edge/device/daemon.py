@@ -244,12 +244,11 @@ class Daemon:
                 pipeline.start()
                 self._running = running
                 log.info(
-                    "running: device %s, source %s, segmenter %s, broker %s:%d",
+                    "running: device %s, source %s, segmenter %s, broker %s",
                     cfg.device_id,
                     source.type,
                     segmenter.describe().get("segmenter"),
-                    cfg.mqtt.host,
-                    cfg.mqtt.port,
+                    " then ".join(f"{h}:{p}" for h, p in cfg.mqtt.broker_list()),
                 )
                 self.notifier.ready(f"running: source {source.type}, segmenter {segmenter.type}")
                 code = self._supervise(running, max_seconds)
