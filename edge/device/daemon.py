@@ -35,6 +35,7 @@ from edge.device.config import DeviceConfig
 from edge.device.models import load_installed, segmenter_config
 from edge.device.pipeline import Pipeline
 from edge.device.sdnotify import SystemdNotifier, watchdog_interval
+from edge.device.statelog import OutboxWatch
 from edge.device.stats import PipelineStats
 from edge.errors import ConfigError
 from edge.segmenters import create_segmenter
@@ -291,6 +292,7 @@ class Daemon:
         next_status = started + cfg.watchdog.status_interval_s
         code = 0
         synced: bool | None = None
+        outbox_watch, next_watch = OutboxWatch(), started
         while not self._stop.wait(_TICK_S):
             now = time.monotonic()
             if pipeline.finished:
@@ -306,6 +308,13 @@ class Daemon:
             if max_seconds is not None and now - started >= max_seconds:
                 self.request_stop(f"--max-seconds {max_seconds:g} reached")
                 break
+            if now >= next_watch:
+                next_watch = now + 1.0
+                outbox_watch.update(
+                    running.outbox.depth(),
+                    running.publisher.connected,
+                    running.publisher.last_error,
+                )
             if self._reload.is_set():
                 self._reload.clear()
                 self._switch_model(running)

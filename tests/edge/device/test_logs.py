@@ -14,6 +14,7 @@ import pytest
 
 from edge.cli.main import configure_logging
 from edge.device.logs import JournalFormatter, JsonFormatter, LoggingConfig, on_journal
+from edge.testing.broker import LocalBroker
 
 
 def _record(level: int, msg: str) -> logging.LogRecord:
@@ -102,3 +103,46 @@ def test_a_sigabrt_kill_leaves_a_python_traceback_of_every_thread() -> None:
     assert proc.returncode == -signal.SIGABRT
     assert "Fatal Python error: Aborted" in err
     assert "hung_pipeline" in err
+
+
+def test_the_daemon_logs_state_changes_at_info_in_journal_format_without_v(
+    tmp_path: Path, broker: LocalBroker
+) -> None:
+    config = tmp_path / "device.toml"
+    config.write_text(
+        f"""
+device_id = "logdev"
+state_dir = "{tmp_path / "state"}"
+[source]
+type = "synthetic"
+fps = 0.0
+loop = false
+script = [{{ stage = "normal", frames = 3 }}]
+[mqtt]
+port = {broker.port}
+[logging]
+format = "journal"
+"""
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "edge.cli.main",
+            "run",
+            "--config",
+            str(config),
+            "--max-seconds",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert any(line.startswith("<6>edge.device.daemon: running: device logdev") for line in lines)
+    assert any(line.startswith("<6>edge.comms.publisher: MQTT connected") for line in lines), lines
+    assert not any(line[:4].isdigit() for line in lines)  # journald adds the time itself
