@@ -32,6 +32,7 @@ COMMANDS: tuple[str, ...] = (
     "edge.cli.init",
     "edge.cli.demo",
     "edge.cli.model",
+    "edge.cli.probe",
 )
 
 
