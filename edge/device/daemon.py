@@ -32,13 +32,12 @@ from edge.comms.publisher import MqttPublisher
 from edge.core.clock import clock_synced
 from edge.device.alerts import AlertTracker
 from edge.device.config import DeviceConfig
-from edge.device.models import load_installed, segmenter_config
+from edge.device.models import load_installed, start_segmenter
 from edge.device.pipeline import Pipeline
 from edge.device.sdnotify import SystemdNotifier, watchdog_interval
 from edge.device.statelog import OutboxWatch
 from edge.device.stats import PipelineStats
 from edge.errors import ConfigError
-from edge.segmenters import create_segmenter
 from edge.sources import create_source
 
 __all__ = ["OUTBOX_FILE", "Daemon", "RunSummary", "RunningDaemon"]
@@ -220,7 +219,7 @@ class Daemon:
                 log.info("outbox holds %d unsent alert(s) from before", outbox.depth())
             with ExitStack() as stack:
                 publisher = MqttPublisher(cfg.mqtt, cfg.device_id, outbox)
-                segmenter = create_segmenter(segmenter_config(cfg.segmenter, cfg.state_dir))
+                segmenter = start_segmenter(cfg.segmenter, cfg.state_dir, cfg.models)
                 stack.callback(segmenter.close)
                 source = create_source(cfg.source)
                 source.start()

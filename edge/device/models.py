@@ -6,7 +6,8 @@ runs one inference; then it copies model, manifest and signature into
 ``<state_dir>/models/<sha256[:16]>/`` and points ``<state_dir>/models/current`` at that folder
 with one atomic ``rename`` of a symlink. A half-copied or refused model is never ``current``.
 
-The daemon uses ``current`` instead of ``segmenter.model`` (tflite only) at start-up, and on
+The daemon uses ``current`` instead of ``segmenter.model`` (tflite only) at start-up, after the
+same checks (a refused one is logged and ``[segmenter]`` runs instead), and on
 ``SIGHUP`` (``systemctl reload thermoseg-edge``) checks it again the same way and hands it to the
 pipeline, which switches between two frames; a model that fails any check is refused, logged,
 and the running one stays.
@@ -38,6 +39,7 @@ __all__ = [
     "installed_model",
     "load_installed",
     "segmenter_config",
+    "start_segmenter",
 ]
 
 log = logging.getLogger(__name__)
@@ -198,3 +200,16 @@ def load_installed(
         )
     _verify(chosen.model, cfg)
     return _load(chosen)
+
+
+def start_segmenter(
+    configured: CodebookConfig | TFLiteConfig, state_dir: Path, cfg: ModelsConfig
+) -> Segmenter:
+    """The daemon's first segmenter: the installed model if it passes, else ``[segmenter]``."""
+    if installed_model(state_dir) is None or not isinstance(configured, TFLiteConfig):
+        return create_segmenter(segmenter_config(configured, state_dir))
+    try:
+        return load_installed(configured, state_dir, cfg)
+    except ModelError as exc:
+        log.error("model: the installed model is refused (%s); running [segmenter] instead", exc)
+        return create_segmenter(configured)

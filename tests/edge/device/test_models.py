@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from convert.cli import main as convert_main
 from edge.cli.main import main as edge_main
 from edge.comms.config import MqttConfig
 from edge.comms.subscriber import Subscriber
-from edge.device.models import ModelsConfig, install_model, installed_model
+from edge.device.models import ModelsConfig, install_model, installed_model, start_segmenter
 from edge.errors import ModelError
 from edge.io.manifest import manifest_path
+from edge.io.signature import generate_keypair, sign_model
+from edge.segmenters import TFLiteConfig
 from edge.testing.broker import LocalBroker
 
 MODELS = Path(__file__).resolve().parents[3] / "edge" / "models"
@@ -36,17 +37,15 @@ def _copy_model(name: str, folder: Path) -> Path:
 
 
 @pytest.fixture
-def keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, str]:
+def keys(tmp_path: Path) -> tuple[Path, str]:
+    private, public = generate_keypair()
     key = tmp_path / "publisher.key"
-    assert convert_main(["keygen", str(key)]) == 0
-    out = capsys.readouterr().out
-    public = out.split('public_key = "')[1].split('"')[0]
-    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    key.write_text(private)
     return key, public
 
 
 def _sign(model: Path, key: Path) -> None:
-    assert convert_main(["sign", str(model), "--key", str(key)]) == 0
+    sign_model(model, manifest_path(model), key.read_text())
 
 
 def test_a_signed_model_installs_atomically_as_current(
@@ -77,7 +76,7 @@ def test_a_model_whose_signature_does_not_hold_is_refused_and_current_stays(
     bad = _copy_model("lite-dynamic", tmp_path / "bad")
     if fault == "other key":
         other = tmp_path / "other.key"
-        assert convert_main(["keygen", str(other)]) == 0
+        other.write_text(generate_keypair()[0])
         _sign(bad, other)
     elif fault != "unsigned":
         _sign(bad, key)
@@ -108,6 +107,24 @@ def test_a_model_litert_cannot_run_is_refused_even_with_a_matching_manifest(tmp_
     with pytest.raises(ModelError, match=r"lite-int8\.tflite"):
         install_model(bad, tmp_path / "state", ModelsConfig())
     assert installed_model(tmp_path / "state") is None
+
+
+def test_a_tampered_installed_model_is_refused_at_start_up_and_the_configured_one_runs(
+    tmp_path: Path, keys: tuple[Path, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    key, public = keys
+    model = _copy_model("lite-dynamic", tmp_path / "incoming")
+    _sign(model, key)
+    state = tmp_path / "state"
+    cfg = ModelsConfig(public_key=public)
+    installed = install_model(model, state, cfg)
+    configured = TFLiteConfig(num_threads=1)  # the shipped lite-int8
+    with start_segmenter(configured, state, cfg) as seg:
+        assert seg.describe()["model"] == "lite-dynamic"
+    manifest_path(installed).write_text(manifest_path(installed).read_text().replace("  ", " "))
+    with start_segmenter(configured, state, cfg) as seg:
+        assert seg.describe()["model"] == "lite-int8"
+    assert "installed model is refused" in caplog.text and "signature" in caplog.text
 
 
 def test_a_bad_public_key_in_the_config_is_refused() -> None:
