@@ -70,7 +70,10 @@ def configure_logging(verbosity: int, config: LoggingConfig | None = None) -> No
     handler.setFormatter(make_formatter(config.format))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     if not faulthandler.is_enabled():
-        faulthandler.enable(all_threads=True)
+        try:
+            faulthandler.enable(all_threads=True)
+        except (AttributeError, ValueError, OSError, RuntimeError):
+            log.debug("faulthandler: stderr has no file descriptor; not enabled")
 
 
 def run_command(prog: str, parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
