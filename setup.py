@@ -16,7 +16,7 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 # (folder at the top of the repository, file pattern): copied to edge/_data/<folder>/
-SHIPPED = (("firmware_config", "*.toml"), ("systemd", "*.service"))
+SHIPPED = (("firmware_config", "*.toml"), ("systemd", "*.service"), ("systemd", "*.rules"))
 
 
 class BuildWithShippedFiles(build_py):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -119,7 +120,57 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--limit", type=int, default=None, help="at most this many frames")
     v.add_argument("--json", type=Path, default=None, help="also write the report as JSON")
     v.set_defaults(func=_verify)
+
+    k = sub.add_parser(
+        "keygen",
+        help="make an Ed25519 key pair for signing models",
+        description="Write a private key file (keep it off the devices) and print the public "
+        "key for the devices' [models] public_key.",
+    )
+    k.add_argument("private_key", type=Path, help="where to write the private key (0600)")
+    k.set_defaults(func=_keygen)
+
+    s = sub.add_parser(
+        "sign",
+        help="sign a .tflite and its manifest (writes FILE.tflite.sig)",
+        description="Sign a model and its manifest with an Ed25519 private key so devices with "
+        "the matching [models] public_key accept it.",
+    )
+    s.add_argument("tflite_model", type=Path, help="NAME-QUANT.tflite (manifest beside it)")
+    s.add_argument("--key", type=Path, required=True, help="private key file from keygen")
+    s.set_defaults(func=_sign)
     return parser
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from edge.io.signature import generate_keypair
+
+    private, public = generate_keypair()
+    try:
+        fd = os.open(args.private_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise SystemExit(
+            f"thermoseg-convert keygen: {args.private_key} exists; not overwriting"
+        ) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(private + "\n")
+    print(f"private key: {args.private_key} (keep it secret, off the devices)")
+    print(f'device config:  [models]  public_key = "{public}"')
+    return 0
+
+
+def _sign(args: argparse.Namespace) -> int:
+    from edge.io.manifest import load_verified, manifest_path
+    from edge.io.signature import sign_model
+
+    load_verified(args.tflite_model)  # never sign a model that does not match its manifest
+    try:
+        key = args.key.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SystemExit(f"thermoseg-convert sign: --key {args.key}: {exc.strerror}") from None
+    out = sign_model(args.tflite_model, manifest_path(args.tflite_model), key)
+    print(f"signed: {out}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

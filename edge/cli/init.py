@@ -13,7 +13,9 @@ from pathlib import Path
 
 from edge.errors import ConfigError
 
-__all__ = ["register", "run", "unit_text"]
+__all__ = ["UDEV_RULE", "register", "run", "unit_text"]
+
+UDEV_RULE = "60-thermoseg-purethermal.rules"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,6 +29,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--config", type=Path, default=None, help="where to write the device config")
     p.add_argument("--unit", type=Path, default=None, help="where to write the systemd unit")
+    p.add_argument(
+        "--udev",
+        type=Path,
+        default=None,
+        help="where to write the PureThermal udev rule (/etc/udev/rules.d/60-thermoseg-...)",
+    )
     p.add_argument(
         "--example",
         choices=CONFIG_EXAMPLES,
@@ -66,8 +74,8 @@ def run(args: argparse.Namespace) -> int:
     from edge.cli._shipped import shipped_config, shipped_unit
     from edge.device.config import load_config
 
-    if args.config is None and args.unit is None:
-        raise SystemExit("thermoseg-edge init: give --config PATH, --unit PATH or both")
+    if args.config is None and args.unit is None and args.udev is None:
+        raise SystemExit("thermoseg-edge init: give --config PATH, --unit PATH and/or --udev PATH")
     config = None if args.config is None else args.config.resolve()
     if config is not None:
         source = shipped_config(args.example)
@@ -83,4 +91,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.unit}; install it with:")
         print(f"  sudo cp {args.unit} /etc/systemd/system/ && sudo systemctl daemon-reload")
         print("  sudo systemctl enable --now thermoseg-edge")
+    if args.udev is not None:
+        from edge.cli._shipped import shipped_file
+
+        rule = shipped_file("systemd", UDEV_RULE).read_text(encoding="utf-8")
+        _write(args.udev, rule, args.force)
+        print(
+            f"wrote {args.udev}; apply it with: sudo udevadm control --reload && "
+            "sudo udevadm trigger"
+        )
     return 0

@@ -8,12 +8,14 @@ Exit codes: 0 success, 1 a user error (bad file, config, model: the message name
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import importlib
 import logging
 import sys
 from collections.abc import Sequence
 
 from edge import DISCLAIMER
+from edge.device.logs import LoggingConfig, make_formatter
 from edge.errors import ThermosegError
 
 __all__ = ["configure_logging", "main", "run_command"]
@@ -29,6 +31,8 @@ COMMANDS: tuple[str, ...] = (
     "edge.cli.listen",
     "edge.cli.init",
     "edge.cli.demo",
+    "edge.cli.model",
+    "edge.cli.probe",
 )
 
 
@@ -46,10 +50,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(verbosity: int) -> None:
-    """Entry points alone configure logging; modules only call ``logging.getLogger``."""
-    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(verbosity: int, config: LoggingConfig | None = None) -> None:
+    """Entry points alone configure logging; modules only call ``logging.getLogger``.
+
+    Without ``config`` (one-shot commands) the level is WARNING, ``-v`` INFO, ``-vv`` DEBUG. With
+    the device's ``[logging]`` section (``run``) its level applies and ``-v`` can only lower it;
+    the format follows ``logging.format`` (journal under systemd). Called again, it replaces the
+    handler. :mod:`faulthandler` is enabled so a fatal signal (the watchdog's SIGABRT) or a
+    crash in native code leaves every thread's Python traceback on stderr.
+    """
+    by_flag = (
+        logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    )
+    config = config or LoggingConfig(level=logging.getLevelName(by_flag))
+    level = logging.getLevelNamesMapping()[config.level]
+    if verbosity > 0:
+        level = min(by_flag, level)
+    handler = logging.StreamHandler()
+    handler.setFormatter(make_formatter(config.format))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    if not faulthandler.is_enabled():
+        try:
+            faulthandler.enable(all_threads=True)
+        except (AttributeError, ValueError, OSError, RuntimeError):
+            log.debug("faulthandler: stderr has no file descriptor; not enabled")
 
 
 def run_command(prog: str, parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:

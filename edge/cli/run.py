@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so `thermoseg-edge --help` stays fast and needs no camera/MQTT modules.
+    from edge.cli.main import configure_logging
     from edge.device.config import load_config
     from edge.device.daemon import Daemon
 
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         if value is not None and value <= 0:
             raise SystemExit(f"thermoseg-edge run: --{name.replace('_', '-')} must be positive")
     cfg = load_config(args.config)
+    configure_logging(args.verbose, cfg.logging)
     summary = Daemon(cfg).run(max_seconds=args.max_seconds, max_frames=args.max_frames)
     if args.summary_json is not None:
         write_summary(args.summary_json, summary)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from edge.errors import ConfigError
 
-__all__ = ["MqttConfig", "TLSConfig", "credential_path", "topic"]
+__all__ = ["MqttConfig", "TLSConfig", "credential_path", "parse_broker", "topic"]
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,34 @@ def credential_path(name: str, key_path: str) -> Path:
     path = Path(folder) / name
     if not path.is_file():
         raise ConfigError(f"{key_path} = {name!r}: credential file {path} does not exist")
+    if _blank_credential(path):
+        # The shipped unit's SetCredential= fallback: the file behind LoadCredential= is missing.
+        raise ConfigError(
+            f"{key_path} = {name!r}: the credential is empty; expected the file the unit's "
+            "LoadCredential= names (e.g. /etc/thermoseg/mqtt-password) to exist and hold it"
+        )
     return path
+
+
+def _blank_credential(path: Path) -> bool:
+    try:
+        return path.stat().st_size <= 2 and not path.read_bytes().strip()
+    except OSError:
+        return False
+
+
+_BROKER_RE = re.compile(
+    r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\s:/\[\]]+))(?::(?P<port>\d{1,5}))?$"
+)
+
+
+def parse_broker(entry: str, default_port: int) -> tuple[str, int]:
+    """``"host"``, ``"host:port"`` or ``"[v6]:port"`` as (host, port); ValueError otherwise."""
+    m = _BROKER_RE.match(entry.strip())
+    port = int(m.group("port")) if m and m.group("port") else default_port
+    if m is None or not 1 <= port <= 65535:
+        raise ValueError(f"broker {entry!r}: expected host, host:port or [ipv6]:port")
+    return (m.group("v6") or m.group("host")), port
 
 
 def topic(prefix: str, device_id: str, leaf: str) -> str:
@@ -91,6 +118,11 @@ class MqttConfig(BaseModel):
 
     host: str = Field("127.0.0.1", min_length=1, description="broker host name or address")
     port: int = Field(1883, ge=1, le=65535, description="broker port (8883 is usual for TLS)")
+    brokers: list[str] = Field(
+        default_factory=list,
+        description="several brokers, tried in order (host, host:port; port defaults to `port`): "
+        "the first that accepts is used, back-off after a full round; replaces `host`",
+    )
     topic_prefix: str = Field("thermoseg", description="topics are <prefix>/<device_id>/<leaf>")
     client_id: str | None = Field(None, description="MQTT client id; default thermoseg-<device_id>")
     username: str | None = Field(None, description="user name; None: anonymous")
@@ -139,7 +171,17 @@ class MqttConfig(BaseModel):
             raise ValueError(f"{given[0]} is set but username is not")
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("reconnect_max_s must be >= reconnect_min_s")
+        if self.brokers and "host" in self.model_fields_set:
+            raise ValueError("set either host or brokers, not both")
+        for entry in self.brokers:
+            parse_broker(entry, self.port)
         return self
+
+    def broker_list(self) -> list[tuple[str, int]]:
+        """The brokers to try, in order: ``brokers`` or the single ``host``/``port``."""
+        if not self.brokers:
+            return [(self.host, self.port)]
+        return [parse_broker(entry, self.port) for entry in self.brokers]
 
     def resolve_client_id(self, device_id: str) -> str:
         return self.client_id or f"thermoseg-{device_id}"

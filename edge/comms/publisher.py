@@ -8,6 +8,11 @@ A fresh paho client is made for every connection, so paho never keeps its own co
 across an outage: after a reconnect (or a process restart) whatever is still in the outbox is
 re-sent in order, and subscribers deduplicate re-deliveries by ``(alert_id, event)``.
 
+With several brokers (``mqtt.brokers``) each round tries them in order and stops at the first
+that accepts; the back-off comes after a round where none did, and a round after a lost
+connection starts again at the first (the preferred one). As every connection re-sends the
+outbox from its oldest message, alerts keep their order across a switch of broker.
+
 Two signals drive the network thread. ``_outbox_due`` (an event) says "look at the outbox again
 on the next turn" (an alert was stored, a PUBACK freed an in-flight slot, a connection came up).
 ``_interrupt_wait()`` writes one byte to a socket pair the thread's ``select()`` also watches, so
@@ -61,6 +66,10 @@ def status_payload(device_id: str, state: str, timestamp: float | None) -> dict[
     }
 
 
+def _where(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -75,7 +84,11 @@ class MqttPublisher:
         self.device_id = device_id
         self.outbox = outbox
         self.client_id = cfg.resolve_client_id(device_id)
-        self.where = f"{cfg.host}:{cfg.port}"
+        # Several brokers: tried in order, the back-off comes after a full round (see _run).
+        self._brokers = cfg.broker_list()
+        self._broker = 0
+        self.where = _where(*self._brokers[0])
+        self._broker_errors: dict[str, str] = {}  # last error logged per broker
         self.user = cfg.username or "(anonymous)"
         # Resolve secrets and TLS files now so a misconfiguration fails at start-up, clearly.
         new_client(cfg, self.client_id, clean_session=True)
@@ -183,19 +196,43 @@ class MqttPublisher:
 
     # -- network thread --------------------------------------------------------------------------
     def _set_error(self, message: str, level: int) -> None:
-        if message != self._last_error:
+        if message != self._broker_errors.get(self.where):
             log.log(level, "MQTT %s (user %s): %s", self.where, self.user, message)
+        self._broker_errors[self.where] = message
         self._last_error = message
+
+    def _use_broker(self, index: int) -> None:
+        if index != self._broker and len(self._brokers) > 1:
+            log.info(
+                "MQTT: trying broker %d of %d, %s",
+                index + 1,
+                len(self._brokers),
+                _where(*self._brokers[index]),
+            )
+        self._broker = index
+        self.where = _where(*self._brokers[index])
+
+    def _round(self) -> bool:
+        """Try the brokers in order until one connects; True if one did (and has now dropped)."""
+        for index in range(len(self._brokers)):
+            if self._stop_evt.is_set():
+                return False
+            self._use_broker(index)
+            try:
+                connected = self._session()
+            except Exception:  # the network thread must survive anything and keep retrying
+                log.exception("MQTT session with %s failed unexpectedly", self.where)
+                connected = False
+            self._connected_evt.clear()
+            if connected:
+                return True  # lost after working: the next round starts at the first broker
+        return False
 
     def _run(self) -> None:
         failures = 0
         while not self._stop_evt.is_set():
-            try:
-                if self._session():
-                    failures = 0
-            except Exception:  # the network thread must survive anything and keep retrying
-                log.exception("MQTT session with %s failed unexpectedly", self.where)
-            self._connected_evt.clear()
+            if self._round():
+                failures = 0
             if self._stop_evt.is_set():
                 break
             delay = min(self.cfg.reconnect_max_s, self.cfg.reconnect_min_s * 2**failures)
@@ -214,7 +251,8 @@ class MqttPublisher:
         client.on_publish = self._on_publish
         self._inflight, self._after_id, self._conn_state = {}, 0, ConnectionState.CONNECTING
         try:
-            client.connect(self.cfg.host, self.cfg.port, self.cfg.keepalive)
+            host, port = self._brokers[self._broker]
+            client.connect(host, port, self.cfg.keepalive)
         except (OSError, ValueError) as exc:  # refused, unreachable, TLS handshake (ssl.SSLError)
             self._set_error(f"cannot connect: {exc}", logging.WARNING)
             return False
@@ -250,7 +288,16 @@ class MqttPublisher:
             return
         self._conn_state = ConnectionState.CONNECTED
         self._last_error = None
-        log.info("MQTT connected to %s as %s (user %s)", self.where, self.client_id, self.user)
+        self._broker_errors.pop(self.where, None)
+        log.info(
+            "MQTT connected to %s as %s (user %s)%s",
+            self.where,
+            self.client_id,
+            self.user,
+            f", broker {self._broker + 1} of {len(self._brokers)}"
+            if len(self._brokers) > 1
+            else "",
+        )
         client.publish(
             self._status_topic,
             _encode(status_payload(self.device_id, "online", time.time())),

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edge import DISCLAIMER
 from edge.core.analysis import GRADES
-from edge.core.clock import iso_utc
+from edge.core.clock import clock_synced, iso_utc
 
 if TYPE_CHECKING:
     from edge.core.analysis import Analysis
@@ -136,4 +136,5 @@ class AlertTracker:
             "regions": regions,
             "max_delta_t_c": _max_delta_t(analysis, regions),
             "disclaimer": DISCLAIMER,
+            "clock_synced": clock_synced(),  # False: the timestamps may be a stale boot-time clock
         }

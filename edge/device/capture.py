@@ -129,7 +129,11 @@ class CaptureThread(threading.Thread):
 
     def camera(self) -> dict[str, Any]:
         """The ``camera`` object of the stats payload."""
-        return {"type": self.source.type, "state": self.state, "reopens": self.reopens}
+        camera = {"type": self.source.type, "state": self.state, "reopens": self.reopens}
+        calibration = self.source.state().get("calibration")
+        if calibration:  # the Lepton's FFC, gain and TLinear state from its telemetry
+            camera["calibration"] = calibration
+        return camera
 
     def run(self) -> None:
         try:

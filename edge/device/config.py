@@ -29,6 +29,8 @@ from edge.core.analysis import AnalysisConfig
 from edge.core.preprocess import PreprocessConfig
 from edge.device.alerts import AlertConfig
 from edge.device.capture import CaptureConfig
+from edge.device.logs import LoggingConfig
+from edge.device.models import ModelsConfig
 from edge.device.stats import StatsConfig
 from edge.errors import ConfigError
 from edge.segmenters import CodebookConfig, SegmenterConfig
@@ -97,6 +99,8 @@ class DeviceConfig(BaseModel):
     stats: StatsConfig = Field(default_factory=StatsConfig)
     pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
     watchdog: WatchdogConfig = Field(default_factory=WatchdogConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
 
 
 def _key_path(loc: tuple[int | str, ...], data: Any) -> str:

@@ -29,13 +29,15 @@ from typing import Any
 
 from edge.comms.outbox import Outbox
 from edge.comms.publisher import MqttPublisher
+from edge.core.clock import clock_synced
 from edge.device.alerts import AlertTracker
 from edge.device.config import DeviceConfig
+from edge.device.models import load_installed, start_segmenter
 from edge.device.pipeline import Pipeline
 from edge.device.sdnotify import SystemdNotifier, watchdog_interval
+from edge.device.statelog import OutboxWatch
 from edge.device.stats import PipelineStats
 from edge.errors import ConfigError
-from edge.segmenters import create_segmenter
 from edge.sources import create_source
 
 __all__ = ["OUTBOX_FILE", "Daemon", "RunSummary", "RunningDaemon"]
@@ -86,13 +88,15 @@ class RunningDaemon:
 
     def stats_payload(self) -> dict[str, Any]:
         """The current ``thermoseg.stats/1`` message."""
-        return self.stats.payload(
+        payload = self.stats.payload(
             self.cfg.device_id,
             outbox_depth=self.outbox.depth(),
             outbox_dropped=self.outbox.dropped,
             camera=self.pipeline.camera(),
             mqtt_connected=self.publisher.connected,
         )
+        payload["clock_synced"] = clock_synced()
+        return payload
 
     def publish_stats(self) -> None:
         payload = self.stats_payload()
@@ -104,9 +108,10 @@ class RunningDaemon:
         mqtt = "connected" if self.publisher.connected else "disconnected"
         if not self.publisher.connected and self.publisher.last_error:
             mqtt += f" ({self.publisher.last_error})"
+        clock = "" if clock_synced() else ", clock NOT synchronised"
         return (
             f"{self.stats.frames} frames, {self.stats.fps():.1f} fps, camera "
-            f"{self.pipeline.capture.state}, MQTT {mqtt}, outbox {self.outbox.depth()}"
+            f"{self.pipeline.capture.state}, MQTT {mqtt}, outbox {self.outbox.depth()}{clock}"
         )
 
     def drain(self) -> None:
@@ -129,6 +134,29 @@ class RunningDaemon:
         )
 
 
+def _load_model_for_switch(cfg: DeviceConfig) -> Any:
+    """The installed model, checked and loaded; None (logged) when it is refused."""
+    try:
+        return load_installed(cfg.segmenter, cfg.state_dir, cfg.models)
+    except Exception as exc:  # a bad model must never stop the device
+        log.error("model: SIGHUP: refused the installed model, keeping the running one: %s", exc)
+        return None
+
+
+def _log_clock_change(before: bool | None) -> bool:
+    """One log line when the clock's synchronisation state is first seen or changes."""
+    now = clock_synced()
+    if now != before:
+        if now:
+            log.info("clock: synchronised (alerts carry clock_synced=true)")
+        else:
+            log.warning(
+                "clock: NOT synchronised (no NTP yet; alerts carry clock_synced=false and their "
+                "times may be stale)"
+            )
+    return now
+
+
 class Daemon:
     """One device: ``Daemon(cfg).run()`` until SIGTERM, ``max_seconds``, ``max_frames`` or the end
     of a finite source; returns a :class:`RunSummary` (its ``exit_code`` is the process's)."""
@@ -137,6 +165,7 @@ class Daemon:
         self.cfg = cfg
         self.notifier = notifier if notifier is not None else SystemdNotifier()
         self._stop = threading.Event()
+        self._reload = threading.Event()  # SIGHUP: switch to the installed model
         self._stop_reason = ""
         self._running: RunningDaemon | None = None
 
@@ -153,12 +182,16 @@ class Daemon:
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.request_stop(signal.Signals(signum).name)
 
+    def _on_sighup(self, _signum: int, _frame: FrameType | None) -> None:
+        self._reload.set()
+
     def _install_signals(self) -> list[tuple[int, Any]]:
         if threading.current_thread() is not threading.main_thread():
             return []
         previous: list[tuple[int, Any]] = []
         for sig in (signal.SIGTERM, signal.SIGINT):
             previous.append((sig, signal.signal(sig, self._on_signal)))
+        previous.append((signal.SIGHUP, signal.signal(signal.SIGHUP, self._on_sighup)))
         return previous
 
     def _state_dir(self) -> None:
@@ -186,7 +219,7 @@ class Daemon:
                 log.info("outbox holds %d unsent alert(s) from before", outbox.depth())
             with ExitStack() as stack:
                 publisher = MqttPublisher(cfg.mqtt, cfg.device_id, outbox)
-                segmenter = create_segmenter(cfg.segmenter)
+                segmenter = start_segmenter(cfg.segmenter, cfg.state_dir, cfg.models)
                 stack.callback(segmenter.close)
                 source = create_source(cfg.source)
                 source.start()
@@ -206,16 +239,16 @@ class Daemon:
                 )
                 for sig, handler in self._install_signals():
                     stack.callback(signal.signal, sig, handler)
+                stack.callback(lambda: pipeline.segmenter.close())  # the one switched to, if any
                 running = RunningDaemon(cfg, outbox, publisher, pipeline, stats)
                 pipeline.start()
                 self._running = running
                 log.info(
-                    "running: device %s, source %s, segmenter %s, broker %s:%d",
+                    "running: device %s, source %s, segmenter %s, broker %s",
                     cfg.device_id,
                     source.type,
                     segmenter.describe().get("segmenter"),
-                    cfg.mqtt.host,
-                    cfg.mqtt.port,
+                    " then ".join(f"{h}:{p}" for h, p in cfg.mqtt.broker_list()),
                 )
                 self.notifier.ready(f"running: source {source.type}, segmenter {segmenter.type}")
                 code = self._supervise(running, max_seconds)
@@ -241,6 +274,13 @@ class Daemon:
         self.notifier.status(f"stopped ({self._stop_reason})")
         return summary
 
+    def _switch_model(self, running: RunningDaemon) -> None:
+        self.notifier.notify("RELOADING=1", "STATUS=SIGHUP: checking the installed model")
+        new = _load_model_for_switch(self.cfg)
+        if new is not None:
+            running.pipeline.switch_segmenter(new)
+        self.notifier.notify("READY=1", f"STATUS={running.status_line()}")
+
     def _supervise(self, running: RunningDaemon, max_seconds: float | None) -> int:
         cfg = self.cfg
         pipeline = running.pipeline
@@ -250,6 +290,8 @@ class Daemon:
         next_stats = started + cfg.stats.interval_s
         next_status = started + cfg.watchdog.status_interval_s
         code = 0
+        synced: bool | None = None
+        outbox_watch, next_watch = OutboxWatch(), started
         while not self._stop.wait(_TICK_S):
             now = time.monotonic()
             if pipeline.finished:
@@ -265,6 +307,16 @@ class Daemon:
             if max_seconds is not None and now - started >= max_seconds:
                 self.request_stop(f"--max-seconds {max_seconds:g} reached")
                 break
+            if now >= next_watch:
+                next_watch = now + 1.0
+                outbox_watch.update(
+                    running.outbox.depth(),
+                    running.publisher.connected,
+                    running.publisher.last_error,
+                )
+            if self._reload.is_set():
+                self._reload.clear()
+                self._switch_model(running)
             progress = pipeline.progress
             if (
                 ping_every is not None
@@ -278,6 +330,7 @@ class Daemon:
                 running.publish_stats()
             if now >= next_status:
                 next_status = now + cfg.watchdog.status_interval_s
+                synced = _log_clock_change(synced)
                 self.notifier.status(running.status_line())
         if self._stop_reason in ("SIGTERM", "SIGINT"):
             log.info(

@@ -65,6 +65,7 @@ class _Segmented:
     t0: float
     preprocess_ms: float
     segment_ms: float
+    describe: dict[str, Any] | None = None  # the segmenter that made the mask (model switches)
 
 
 class Pipeline:
@@ -96,6 +97,7 @@ class Pipeline:
             source, self.queue, capture, on_bad=self.stats.count_bad, on_drop=self.stats.count_drop
         )
         self._describe = segmenter.describe()
+        self._next_segmenter: Segmenter | None = None  # handed over by switch_segmenter()
         self._abort = threading.Event()
         self._worker = threading.Thread(target=self._work, name="pipeline", daemon=True)
         self._analyst = threading.Thread(
@@ -172,6 +174,8 @@ class Pipeline:
                     self.request_stop()
                     self.queue.close()  # nothing more is taken: free a camera thread blocked on put
                     break
+                if self._next_segmenter is not None:
+                    ready = self._take_next_segmenter(ready)
                 if ready is None:
                     frame = self.queue.get(timeout=0.5)
                     if frame is None:
@@ -195,6 +199,33 @@ class Pipeline:
             # The analysis thread ends after what was handed off before.
             self._handoff.put(None, self._analyst)
         log.info("pipeline: inference thread ended")
+
+    def switch_segmenter(self, segmenter: Segmenter) -> None:
+        """Run ``segmenter`` from the next frame on (any thread); the old one is then closed.
+
+        The inference thread makes the switch between two frames, so no frame is dropped and
+        the alert state (an open alert) carries over; alerts name the model that made the mask.
+        """
+        self._next_segmenter = segmenter
+
+    def _take_next_segmenter(self, ready: _Prepared | None) -> _Prepared | None:
+        new, self._next_segmenter = self._next_segmenter, None
+        if new is None:
+            return ready
+        old = self.segmenter
+        preprocess = self._choose_preprocess(new, self.preprocess_cfg)
+        self.segmenter, self._describe = new, new.describe()
+        if preprocess != self.preprocess_cfg:
+            self.preprocess_cfg = preprocess
+            if ready is not None:  # prepared for the old model: prepare it again
+                ready = self._prepare(ready.prepared.frame)
+        log.info(
+            "model: switched from %s to %s",
+            old.describe().get("model", old.type),
+            self._describe.get("model", new.type),
+        )
+        old.close()
+        return ready
 
     def _enough_frames(self, limit: int) -> bool:
         """max_frames reached? Waits while frames in analysis could still reach it (a frame that
@@ -245,7 +276,9 @@ class Pipeline:
             self.stats.count_bad()
             self._log_failure(ready.prepared.frame, exc)
             return None
-        return _Segmented(ready.prepared, mask, ready.t0, ready.preprocess_ms, (t2 - t1) * 1e3)
+        return _Segmented(
+            ready.prepared, mask, ready.t0, ready.preprocess_ms, (t2 - t1) * 1e3, self._describe
+        )
 
     def _finish(self, item: _Segmented) -> list[dict[str, Any]]:
         """Analyse a segmented frame, update the alert state and publish its events."""
@@ -254,7 +287,7 @@ class Pipeline:
             t2 = time.perf_counter()
             _, result = decide(item.prepared, item.mask, self.analysis_cfg)
             t3 = time.perf_counter()
-            events = self.tracker.update(result, frame, self._describe)
+            events = self.tracker.update(result, frame, item.describe or self._describe)
         except Exception as exc:  # one bad frame must never stop the device
             self.stats.count_bad()
             self._log_failure(frame, exc)

@@ -13,6 +13,7 @@ so it is tested on arrays; only the V4L2 open needs the hardware.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from edge.core.frame import Frame, y16_to_celsius
 from edge.errors import FrameError, SourceError
 from edge.sources.base import FrameSource
+from edge.sources.lepton_telemetry import CalibrationMonitor, LeptonTelemetry, decode_telemetry
 
 __all__ = ["LEPTON_WIDTH", "LeptonConfig", "LeptonSource", "decode_lepton", "find_video_device"]
 
@@ -32,6 +34,7 @@ LEPTON_WIDTH = 160
 LEPTON_HEIGHT = 120
 TELEMETRY_ROWS = 2
 SYSFS_V4L = Path("/sys/class/video4linux")
+MAX_FFC_FRAMES = 100  # an FFC takes well under a second (~9 frames); more is a stuck shutter
 
 
 class LeptonConfig(BaseModel):
@@ -58,6 +61,11 @@ class LeptonConfig(BaseModel):
     plausible_c: tuple[float, float] = Field(
         (-20.0, 120.0),
         description="median °C outside this range means the camera is not in TLinear mode",
+    )
+    resolution_check: Literal["refuse", "warn"] = Field(
+        "refuse",
+        description="when telemetry's TLinear resolution contradicts resolution_k: refuse the "
+        "frames, or warn once and use the camera's",
     )
 
     @field_validator("resolution_k")
@@ -110,15 +118,14 @@ def _as_y16(raw: np.ndarray) -> np.ndarray:
     )
 
 
-def _telemetry(rows: np.ndarray) -> dict[str, Any]:
-    # Lepton 3 telemetry row A (IDD §4.6.4): word 24 FPA temperature, 26 housing temperature,
-    # both in kelvin × 100; words 20-21 the frame counter (least significant word first).
-    a = rows[0].astype(np.int64)
+def _telemetry(rows: np.ndarray, t: LeptonTelemetry) -> dict[str, Any]:
+    # Word offsets: edge.sources.lepton_telemetry (Lepton datasheet/IDD telemetry tables).
     return {
         "telemetry": rows.copy(),
-        "frame_counter": int(a[20] | (a[21] << 16)),
-        "fpa_temp_c": round(float(a[24]) / 100.0 - 273.15, 2),
-        "housing_temp_c": round(float(a[26]) / 100.0 - 273.15, 2),
+        "frame_counter": t.frame_counter,
+        "fpa_temp_c": t.fpa_temp_c,
+        "housing_temp_c": t.housing_temp_c,
+        "lepton": t.as_dict(),
     }
 
 
@@ -131,11 +138,15 @@ def decode_lepton(
     sequence: int = 0,
     timestamp: float | None = None,
     source: str = "lepton",
+    monitor: CalibrationMonitor | None = None,
 ) -> Frame:
     """One raw Y16 buffer to a ``y16`` :class:`Frame` of 160×120.
 
     Raises :class:`FrameError` for a wrong size or dtype and for a frame whose median
-    temperature is implausible (the camera is in AGC rather than TLinear mode).
+    temperature is implausible (the camera is in AGC rather than TLinear mode). With a
+    ``monitor`` and telemetry rows, the telemetry is checked too: a frame taken during a
+    flat-field correction comes back with ``metadata["ffc_in_progress"] = True`` (the caller
+    skips it), TLinear off or a contradicted ``resolution_k`` raise :class:`FrameError`.
     """
     y16 = _as_y16(np.asarray(raw))
     if y16.shape[1] != LEPTON_WIDTH or y16.shape[0] not in (
@@ -152,7 +163,13 @@ def decode_lepton(
             tele, y16 = y16[:TELEMETRY_ROWS], y16[TELEMETRY_ROWS:]
         else:
             tele, y16 = y16[-TELEMETRY_ROWS:], y16[:-TELEMETRY_ROWS]
-        metadata.update(_telemetry(tele))
+        decoded = decode_telemetry(tele)
+        metadata.update(_telemetry(tele, decoded))
+        if monitor is not None:
+            verdict, resolution_k = monitor.check(decoded)
+            if verdict == "skip":
+                metadata["ffc_in_progress"] = True
+                plausible_c = (-math.inf, math.inf)  # the closed shutter, not the scene
     pixels = np.ascontiguousarray(y16, dtype=np.uint16)
     median_c = float(np.median(y16_to_celsius(pixels[::4, ::4], resolution_k)))
     lo, hi = plausible_c
@@ -183,6 +200,7 @@ class LeptonSource(FrameSource):
         self._cap: Any = None
         self._device: str | None = None
         self._sequence = 0
+        self.monitor = CalibrationMonitor(config.resolution_k, config.resolution_check)
 
     def start(self) -> None:
         import cv2  # the edge extra; imported here so config validation never needs OpenCV
@@ -210,20 +228,28 @@ class LeptonSource(FrameSource):
     def read(self, timeout: float | None = None) -> Frame | None:
         if self._cap is None:
             raise SourceError("lepton: read() before start() or after stop()")
-        ok, raw = self._cap.read()
-        if not ok or raw is None:
-            raise SourceError(
-                f"lepton {self._device}: no frame within {self.config.read_timeout_s} s "
-                f"(camera stalled or unplugged)"
+        for _ in range(MAX_FFC_FRAMES):
+            ok, raw = self._cap.read()
+            if not ok or raw is None:
+                raise SourceError(
+                    f"lepton {self._device}: no frame within {self.config.read_timeout_s} s "
+                    f"(camera stalled or unplugged)"
+                )
+            frame = decode_lepton(
+                raw,
+                resolution_k=self.config.resolution_k,
+                telemetry=self.config.telemetry,
+                plausible_c=self.config.plausible_c,
+                sequence=self._sequence + 1,
+                source=f"lepton:{self._device}",
+                monitor=self.monitor,
             )
-        self._sequence += 1
-        return decode_lepton(
-            raw,
-            resolution_k=self.config.resolution_k,
-            telemetry=self.config.telemetry,
-            plausible_c=self.config.plausible_c,
-            sequence=self._sequence,
-            source=f"lepton:{self._device}",
+            if not frame.metadata.get("ffc_in_progress"):
+                self._sequence += 1
+                return frame
+        raise SourceError(
+            f"lepton {self._device}: {MAX_FFC_FRAMES} frames in a row taken during a flat-field "
+            "correction (shutter stuck?)"
         )
 
     def stop(self) -> None:
@@ -232,4 +258,4 @@ class LeptonSource(FrameSource):
             self._cap = None
 
     def state(self) -> dict[str, Any]:
-        return {"type": self.type, "device": self._device}
+        return {"type": self.type, "device": self._device, "calibration": self.monitor.state()}

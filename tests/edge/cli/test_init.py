@@ -27,7 +27,7 @@ def test_init_copies_the_chosen_example_and_keeps_existing_files(
 
 
 def test_init_without_a_path_exits_with_a_usage_message() -> None:
-    with pytest.raises(SystemExit, match="give --config PATH, --unit PATH or both"):
+    with pytest.raises(SystemExit, match="give --config PATH, --unit PATH and/or --udev PATH"):
         main(["init"])
 
 

@@ -283,6 +283,11 @@ def test_password_comes_from_env_or_credential_and_is_never_in_repr(
     monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
     cred = MqttConfig(username="edge", password_credential="mqtt-password")
     assert cred.resolve_password() == "from-credential"
+    # What the unit's SetCredential= fallback leaves when /etc/thermoseg/mqtt-password is missing.
+    (tmp_path / "mqtt-password").write_text("\n")
+    with pytest.raises(ConfigError, match=r"mqtt\.password_credential.*empty.*LoadCredential"):
+        cred.resolve_password()
+    (tmp_path / "mqtt-password").write_text("from-credential\n")
 
 
 def test_missing_password_sources_raise_config_error_naming_the_key(

@@ -151,3 +151,20 @@ def test_config_rejects_zero_counts_and_unknown_keys() -> None:
         AlertConfig(open_after=0)
     with pytest.raises(ValueError):
         AlertConfig(close_after=3, cooldown=1)  # type: ignore[call-arg]
+
+
+def test_every_alert_says_whether_the_clock_was_synchronised_and_old_alerts_still_validate(
+    feed: Feed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import edge.device.alerts as alerts_module
+
+    monkeypatch.setattr(alerts_module, "clock_synced", lambda: False)
+    (event,) = feed(LEFT, 3)
+    assert event["clock_synced"] is False
+    validate("alert", event)
+    monkeypatch.setattr(alerts_module, "clock_synced", lambda: True)
+    feed(NORMAL, 4)
+    (end,) = feed(NORMAL)
+    assert end["event"] == "end" and end["clock_synced"] is True
+    del end["clock_synced"]  # from a device older than the field
+    validate("alert", end)

@@ -42,7 +42,27 @@ def test_unit_is_type_notify_with_watchdog_restart_and_state_directory() -> None
 def test_unit_loads_the_mqtt_password_as_a_credential() -> None:
     s = _service()
     assert "mqtt-password:/etc/thermoseg/mqtt-password" in s["Service.LoadCredential"]
-    assert "#LoadCredential=mqtt-tls-key" in UNIT.read_text()
+    assert "mqtt-tls-key:/etc/thermoseg/mqtt-client.key" in s["Service.LoadCredential"]
+    assert "#ImportCredential=thermoseg.*" in UNIT.read_text()
+
+
+def test_every_loaded_credential_has_a_fallback_so_a_missing_file_does_not_fail_the_unit() -> None:
+    # systemd.exec(5): a SetCredential= of the same id acts as the default when the
+    # LoadCredential= file cannot be read, and that is then not fatal.
+    s = _service()
+    loaded = {v.split(":", 1)[0] for v in s["Service.LoadCredential"]}
+    fallback = {v.split(":", 1)[0]: v.split(":", 1)[1] for v in s["Service.SetCredential"]}
+    assert loaded == set(fallback)
+    assert all(value.strip() for value in fallback.values())  # systemd refuses an empty value
+
+
+def test_unit_waits_for_time_sync_and_aborts_a_hung_daemon_with_a_traceback() -> None:
+    s = _service()
+    assert "time-sync.target" in s["Unit.Wants"]
+    assert "time-sync.target" in s["Unit.After"]
+    assert s["Service.WatchdogSignal"] == ["SIGABRT"]
+    assert "PYTHONFAULTHANDLER=1" in s["Service.Environment"]
+    assert not any("-v" in v.split() for v in s["Service.ExecStart"])  # level from [logging]
 
 
 def test_unit_is_hardened_but_keeps_video_devices_reachable() -> None:
