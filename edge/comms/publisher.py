@@ -30,7 +30,7 @@ from typing import Any
 from edge import __version__
 from edge.comms._paho import Client, MQTTErrorCode, error_string, new_client, refusal_reason
 from edge.comms.config import MqttConfig, topic
-from edge.comms.homeassistant import discovery_messages
+from edge.comms.homeassistant import discovery_clears, discovery_messages
 from edge.comms.outbox import Outbox
 from edge.comms.schemas import validate
 from edge.core.clock import iso_utc
@@ -257,11 +257,21 @@ class MqttPublisher:
             qos=1,
             retain=True,
         )
-        if self.cfg.homeassistant:
-            for t, p in discovery_messages(self.device_id, self.cfg.topic_prefix):
-                client.publish(t, _encode(p), qos=1, retain=True)
+        self._publish_discovery(client)
         self._outbox_due.set()
         self._connected_evt.set()
+
+    def _publish_discovery(self, client: Client) -> None:
+        """Home Assistant discovery configs, or empty retained payloads that remove them."""
+        cfg = self.cfg
+        if cfg.homeassistant:
+            for t, p in discovery_messages(
+                self.device_id, cfg.topic_prefix, cfg.homeassistant_prefix
+            ):
+                client.publish(t, _encode(p), qos=1, retain=True)
+        else:
+            for t in discovery_clears(self.device_id, cfg.topic_prefix, cfg.homeassistant_prefix):
+                client.publish(t, b"", qos=1, retain=True)
 
     def _on_publish(
         self, client: Client, userdata: Any, mid: int, reason_code: Any, properties: Any
