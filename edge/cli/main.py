@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "edge.cli.run",
     "edge.cli.check_config",
     "edge.cli.listen",
+    "edge.cli.exam",
     "edge.cli.init",
     "edge.cli.demo",
 )

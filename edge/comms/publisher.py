@@ -135,6 +135,20 @@ class MqttPublisher:
         self._outbox_due.set()
         self._interrupt_wait()
 
+    def snapshot_topic(self, alert_id: str) -> str:
+        """``<prefix>/<device>/alerts/<alert_id>/snapshot``."""
+        return f"{self._alert_topic}/{alert_id}/snapshot"
+
+    def publish_snapshot(self, alert_id: str, png: bytes) -> str:
+        """Store a snapshot (PNG bytes) in the outbox like an alert (QoS 1); returns its topic."""
+        if not png.startswith(b"\x89PNG"):
+            raise PublishError(f"refusing to publish a snapshot of alert {alert_id}: not a PNG")
+        where = self.snapshot_topic(alert_id)
+        self.outbox.put(where, png, qos=1)
+        self._outbox_due.set()
+        self._interrupt_wait()
+        return where
+
     def publish_stats(self, stats: dict[str, Any]) -> None:
         """Send stats at QoS 0 when connected (latest wins; never stored)."""
         try:

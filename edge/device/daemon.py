@@ -31,6 +31,9 @@ from edge.comms.outbox import Outbox
 from edge.comms.publisher import MqttPublisher
 from edge.device.alerts import AlertTracker
 from edge.device.config import DeviceConfig
+from edge.device.evidence import Evidence, snapshots_allowed
+from edge.device.exam import ExamContext, ExamListener
+from edge.device.open_alert import OPEN_ALERT_FILE, OpenAlertFile, end_open_alert, recording
 from edge.device.pipeline import Pipeline
 from edge.device.sdnotify import SystemdNotifier, watchdog_interval
 from edge.device.stats import PipelineStats
@@ -118,6 +121,9 @@ class RunningDaemon:
             )
             self.pipeline.abort()
             self.pipeline.join(5.0)
+        end_open_alert(
+            self.pipeline.tracker, self.pipeline.publish, self.pipeline.segmenter.describe()
+        )
         self.publish_stats()
         log.info(
             "stopped: %d frames (%d bad, %d dropped), alerts %s, outbox depth %d",
@@ -186,6 +192,12 @@ class Daemon:
                 log.info("outbox holds %d unsent alert(s) from before", outbox.depth())
             with ExitStack() as stack:
                 publisher = MqttPublisher(cfg.mqtt, cfg.device_id, outbox)
+                publish = recording(
+                    publisher.publish_alert, OpenAlertFile(cfg.state_dir / OPEN_ALERT_FILE)
+                )
+                for event in OpenAlertFile(cfg.state_dir / OPEN_ALERT_FILE).recover():
+                    publish(event)  # what a crash left open ends before anything new
+                exam = ExamContext()
                 segmenter = create_segmenter(cfg.segmenter)
                 stack.callback(segmenter.close)
                 source = create_source(cfg.source)
@@ -193,17 +205,26 @@ class Daemon:
                 stack.callback(source.stop)
                 publisher.start()
                 stack.callback(publisher.stop, cfg.pipeline.flush_timeout_s)
+                exam_listener = ExamListener(cfg.mqtt, cfg.device_id, exam)
+                exam_listener.start()
+                stack.callback(exam_listener.stop)
                 pipeline = Pipeline(
                     source,
                     segmenter,
-                    AlertTracker(cfg.alerts, cfg.device_id),
-                    publisher.publish_alert,
+                    AlertTracker(cfg.alerts, cfg.device_id, exam=exam.current),
+                    publish,
                     preprocess=cfg.preprocess,
                     analysis=cfg.analysis,
                     capture=cfg.capture,
                     stats=stats,
                     max_frames=max_frames,
                 )
+                allowed, why = snapshots_allowed(cfg.evidence, cfg.mqtt)
+                log.info("evidence: %s", why)
+                if allowed:
+                    pipeline.evidence = Evidence(
+                        cfg.evidence, pipeline.preprocess_cfg, publisher.publish_snapshot
+                    )
                 for sig, handler in self._install_signals():
                     stack.callback(signal.signal, sig, handler)
                 running = RunningDaemon(cfg, outbox, publisher, pipeline, stats)
