@@ -24,7 +24,7 @@ $(STAMP_EDGE): pyproject.toml | $(PY)
 	touch $@
 
 $(STAMP_ALL): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[edge,train,dev]'
+	$(PY) -m pip install -q -e '.[edge,train,dashboard,dev]'
 	touch $@ $(STAMP_EDGE)
 
 $(STAMP_WHEELS): pyproject.toml scripts/wheelhouse.py | $(PY)

@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "edge.cli.check_config",
     "edge.cli.listen",
     "edge.cli.exam",
+    "edge.cli.dashboard",
     "edge.cli.init",
     "edge.cli.demo",
 )
