@@ -11,7 +11,8 @@ STAMP_WHEELS := $(WHEELHOUSE)/.stamp
 
 .PHONY: demo test lint bench system-deps venv-edge venv-all wheelhouse clean
 
-# Debian packages the tests and the demo use (mosquitto broker, openssl for TLS tests).
+# Debian packages the tests and the demo use (mosquitto broker, openssl for TLS tests,
+# chromium + chromium-driver for the dashboard's browser test).
 system-deps:
 	@bash scripts/system-deps.sh
 

@@ -109,7 +109,7 @@ class Evidence:
             t_min=self.preprocess.t_min,
             t_max=self.preprocess.t_max,
             scale=self.cfg.scale,
-            caption=f"{event['device']} {event['timestamp'][:19]} - screening aid, not a diagnosis",
+            caption=f"{event['device']} {event['timestamp'][:19]}Z - screening aid",
         )
         where = self.publish(alert_id, shot.png)
         self._last[alert_id] = signature
