@@ -37,8 +37,10 @@ wheelhouse: $(STAMP_WHEELS)
 venv-edge: $(STAMP_EDGE)
 venv-all: $(STAMP_ALL)
 
+# DEMO_ARGS="--broker-port 18830" lets `thermoseg-edge dashboard --broker 127.0.0.1:18830` watch it.
+DEMO_ARGS ?=
 demo: system-deps $(STAMP_EDGE)
-	$(PY) -m edge.cli.demo
+	$(PY) -m edge.cli.demo $(DEMO_ARGS)
 
 test: system-deps $(STAMP_ALL) $(STAMP_WHEELS)
 	THERMOSEG_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(PY) -m pytest tests -q -p no:cacheprovider

@@ -121,9 +121,10 @@ class RunningDaemon:
             )
             self.pipeline.abort()
             self.pipeline.join(5.0)
-        end_open_alert(
+        ended = end_open_alert(
             self.pipeline.tracker, self.pipeline.publish, self.pipeline.segmenter.describe()
         )
+        self.pipeline.alerts_sent["end"] += ended
         self.publish_stats()
         log.info(
             "stopped: %d frames (%d bad, %d dropped), alerts %s, outbox depth %d",
