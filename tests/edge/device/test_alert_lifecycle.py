@@ -19,6 +19,7 @@ from edge.comms.schemas import validate
 from edge.comms.subscriber import Subscriber
 from edge.device.open_alert import OPEN_ALERT_FILE
 from edge.testing.broker import LocalBroker
+from tests.edge.mqtt_helpers import wait_for
 
 DEVICE = "lifecycle"
 
@@ -102,7 +103,8 @@ def test_alerts_end_after_a_crash_and_at_a_clean_stop_and_carry_exam_and_snapsho
     first = _start(config)
     try:
         news = inbox.wait(lambda a: any(x["event"] == "new" for x in a))
-        assert (tmp_path / "state" / OPEN_ALERT_FILE).is_file()
+        # Written right after the event is stored in the outbox (it may arrive here first).
+        assert wait_for((tmp_path / "state" / OPEN_ALERT_FILE).is_file, 5)
     finally:
         first.send_signal(signal.SIGKILL)  # a crash: no end is sent
         first.communicate(timeout=30)
