@@ -79,6 +79,11 @@ def _signature(analysis: Analysis) -> tuple[tuple[Any, ...], ...]:
     return tuple((r.bbox, r.counted) for r in analysis.regions)
 
 
+def _caption(event: dict[str, Any]) -> str:
+    exam = f" exam {event['exam_id']}" if event.get("exam_id") else ""
+    return f"{event['device']} {event['timestamp'][:19]}Z{exam} - screening aid"
+
+
 class Evidence:
     """Attaches snapshots to alert events (the pipeline calls it before publishing each)."""
 
@@ -109,7 +114,7 @@ class Evidence:
             t_min=self.preprocess.t_min,
             t_max=self.preprocess.t_max,
             scale=self.cfg.scale,
-            caption=f"{event['device']} {event['timestamp'][:19]}Z - screening aid",
+            caption=_caption(event),
         )
         where = self.publish(alert_id, shot.png)
         self._last[alert_id] = signature
