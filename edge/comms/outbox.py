@@ -91,6 +91,9 @@ class Outbox:
         self.path = Path(path)
         self.cfg = cfg
         self._lock = threading.Lock()
+        # Never below the stored payload bytes (acks only lower the truth): the exact SUM, a
+        # scan of every row, is needed only when this bound says max_bytes may be reached.
+        self._bytes_bound: int | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # The MQTT network thread acks while the pipeline puts: one connection, one lock.
@@ -170,9 +173,14 @@ class Outbox:
         """Make room for ``size`` payload bytes under ``max_bytes`` (inside put's transaction);
         False when the new message is refused (drop_newest, or larger than the whole bound)."""
         limit = self.cfg.max_bytes
+        if self._bytes_bound is not None and self._bytes_bound + size <= limit:
+            self._bytes_bound += size
+            return True
         (total,) = db.execute("SELECT COALESCE(SUM(length(payload)), 0) FROM messages").fetchone()
+        self._bytes_bound = int(total)
         over = int(total) + size - limit
         if over <= 0:
+            self._bytes_bound += size
             return True
         if self.cfg.drop_policy == "drop_newest" or size > limit:
             self._count_drops(db, 1)
@@ -196,6 +204,7 @@ class Outbox:
                 break
         db.execute("DELETE FROM messages WHERE id <= ?", (doomed[-1],))
         self._count_drops(db, len(doomed))
+        self._bytes_bound = int(total) - freed + size
         log.warning(
             "outbox %s over %d bytes: dropped the %d OLDEST message(s) (drop_oldest); "
             "%d dropped so far",

@@ -32,3 +32,21 @@ def test_a_payload_larger_than_the_whole_bound_is_refused_and_nothing_else_lost(
         kept = box.put("t/a", bytes(500))
         assert box.put("t/huge", bytes(5_000)) == 0
         assert [m.id for m in box.pending()] == [kept] and box.dropped == 1
+
+
+def test_acknowledged_messages_free_their_bytes_for_new_ones(tmp_path: Path) -> None:
+    with Outbox(tmp_path / "o.sqlite", OutboxConfig(max_bytes=10_000)) as box:
+        first = [box.put("t/a", bytes(3000)) for _ in range(3)]
+        for msg_id in first:
+            box.ack(msg_id)
+        kept = [box.put("t/b", bytes(3000)) for _ in range(3)]
+        assert [m.id for m in box.pending()] == kept and box.dropped == 0
+
+
+def test_the_byte_bound_holds_across_a_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "o.sqlite"
+    with Outbox(path, OutboxConfig(max_bytes=10_000)) as box:
+        old = [box.put("t/a", bytes(3000)) for _ in range(3)]
+    with Outbox(path, OutboxConfig(max_bytes=10_000)) as box:
+        new = box.put("t/b", bytes(3000))
+        assert [m.id for m in box.pending()] == [*old[1:], new] and box.dropped == 1
