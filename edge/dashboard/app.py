@@ -6,7 +6,8 @@ Pages and endpoints (JSON unless said otherwise; see the README's dashboard sect
 * ``GET /events``: server-sent events, ``device`` and ``alert`` (an alert grouped by id);
 * ``GET /api/devices``: every device's state (online/offline/stopped), camera, fps, outbox depth;
 * ``GET /api/alerts?device=&exam=&grade=&since=&until=&limit=``: alerts grouped by id, newest
-  first (``grade`` is the alert's peak grade; ``since``/``until`` compare ``opened_at``, ISO-8601);
+  first (``grade`` is the alert's peak grade; ``since``/``until`` compare ``opened_at``: a date
+  or UTC timestamp, ``until`` as a bare date includes that day);
 * ``GET /api/alerts.csv`` (same filters): CSV export;
 * ``GET /api/alerts/{alert_id}``: one alert; ``GET /api/alerts/{alert_id}/snapshot.png[?sha=]``;
 * ``POST /api/alerts/{alert_id}/ack`` ``{"by": ..., "note": ...}``: acknowledge (stored, published);
@@ -41,6 +42,7 @@ __all__ = ["create_app"]
 TEMPLATES = Path(__file__).parent / "templates"
 _EXAM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 _KEEPALIVE_S = 15.0
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(T[\d:.]+Z?)?$")
 CSV_COLUMNS = (
     "alert_id", "device", "exam_id", "opened_at", "ended_at", "state", "end_reason",
     "peak_grade", "max_delta_t_c", "regions", "events", "acked_by", "acked_at", "ack_note",
@@ -74,6 +76,9 @@ def _filters(request: Request) -> dict[str, Any]:
     out: dict[str, Any] = {
         k: q.get(k) or None for k in ("device", "exam", "grade", "since", "until")
     }
+    for key in ("since", "until"):
+        if out[key] and not _DATE.match(out[key]):
+            raise ValueError(f"{key} {out[key]!r}: expected an ISO-8601 date or UTC timestamp")
     if out["grade"] and out["grade"] not in GRADE_ORDER:
         raise ValueError(f"grade {out['grade']!r}: expected one of {', '.join(GRADE_ORDER)}")
     out["limit"] = min(int(q.get("limit", "200")), 5000)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +154,7 @@ class DashboardStore(SqliteSink):
             args.append(since)
         if until:
             where.append("opened_at < ?")
-            args.append(until)
+            args.append(_end_of(until))
         sql = "SELECT payload, received_at FROM alerts"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -182,6 +182,13 @@ class DashboardStore(SqliteSink):
             out.append(g)
         out.sort(key=lambda g: g["last_received_at"], reverse=True)
         return out[:limit]
+
+
+def _end_of(until: str) -> str:
+    """A bare date (the page's date field) includes that whole day; a timestamp is exclusive."""
+    if len(until) == 10:
+        return (date.fromisoformat(until) + timedelta(days=1)).isoformat()
+    return until
 
 
 def _new_group(p: dict[str, Any]) -> dict[str, Any]:

@@ -75,6 +75,9 @@ def test_alerts_are_grouped_deduplicated_filtered_exported_and_acknowledged(
         assert dash.get("/api/alerts?grade=advanced") == []
         assert len(dash.get("/api/alerts?since=2000-01-01&until=2999-01-01")) == 2
         assert dash.get("/api/alerts?until=2000-01-01") == []
+        today = new["opened_at"][:10]
+        assert len(dash.get(f"/api/alerts?since={today}&until={today}")) == 2  # the whole day
+        assert dash.request("/api/alerts?since=yesterday")[0] == 400
         status, body, _ = dash.request("/api/alerts?grade=stage4")
         assert status == 400 and b"grade" in body
 
