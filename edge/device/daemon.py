@@ -11,6 +11,11 @@ retained status becomes ``stopped`` and :meth:`Daemon.run` returns a :class:`Run
 exit code 0. Whatever the broker did not acknowledge stays in the outbox and is sent by the next
 start.
 
+Alerts go through :mod:`edge.device.open_alert` (an alert open at a clean stop is ended; one a
+crash left open is ended by the next start), carry the exam id the operator set on
+``<prefix>/<device>/exam/set`` (:mod:`edge.device.exam`) and, where allowed, a snapshot
+(:mod:`edge.device.evidence`).
+
 The parts that exist only while the daemon runs (outbox, publisher, segmenter, source, pipeline,
 stats) live in a :class:`RunningDaemon` that :meth:`Daemon.run` builds and tears down, so no
 caller can reach a half-built or already-closed part.
@@ -221,7 +226,12 @@ class Daemon:
                     max_frames=max_frames,
                 )
                 allowed, why = snapshots_allowed(cfg.evidence, cfg.mqtt)
-                log.info("evidence: %s", why)
+                # Wanted but refused (plain TCP to a remote broker) deserves a warning.
+                log.log(
+                    logging.INFO if allowed or not cfg.evidence.snapshots else logging.WARNING,
+                    "evidence: %s",
+                    why,
+                )
                 if allowed:
                     pipeline.evidence = Evidence(
                         cfg.evidence, pipeline.preprocess_cfg, publisher.publish_snapshot
