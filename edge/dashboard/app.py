@@ -164,7 +164,8 @@ def create_app(
         png = store.snapshot(request.path_params["alert_id"], request.query_params.get("sha"))
         if png is None:
             return _bad("no snapshot for this alert (yet)", 404)
-        return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=86400"})
+        # A breast thermogram: never kept in shared or disk caches.
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
     async def ack(request: Request) -> Response:
         try:

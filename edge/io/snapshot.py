@@ -66,6 +66,21 @@ def _scale_bar(height: int, palette: str, t_min: float, t_max: float) -> npt.NDA
     return bar
 
 
+def _counted_layers(mask: npt.NDArray[np.uint8], regions: Sequence[Region]) -> np.ndarray:
+    """1 on the pixels of uncounted regions, 2 on counted ones (components matched to regions
+    by their bounding box, the way the analysis labels them: 8-connectivity)."""
+    out = np.zeros(mask.shape, np.uint8)
+    if not mask.any():
+        return out
+    counted = {tuple(r.bbox): r.counted for r in regions}
+    n, comps, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    for i in range(1, n):
+        box = tuple(int(v) for v in stats[i, :4])
+        if box in counted:  # smaller than min_region_px: not a region, not drawn
+            out[comps == i] = 2 if counted[box] else 1
+    return out
+
+
 def render_snapshot(
     frame: Frame,
     mask: npt.NDArray[np.uint8],
@@ -89,12 +104,7 @@ def render_snapshot(
     h, w = rgb.shape[:2]
     # Nearest: the camera's own pixels, no invented detail, and a PNG several times smaller.
     big = cv2.resize(rgb, (w * scale, h * scale), interpolation=cv2.INTER_NEAREST)
-    labels = np.zeros(mask.shape, np.int32)
-    for region in regions:
-        x, y, bw, bh = region.bbox
-        labels[y : y + bh, x : x + bw][mask[y : y + bh, x : x + bw] > 0] = (
-            2 if region.counted else 1
-        )
+    labels = _counted_layers(mask, regions)
     for value, colour in ((1, _GREY), (2, _WHITE)):
         layer = cv2.resize(
             (labels == value).astype(np.uint8),
@@ -107,7 +117,7 @@ def render_snapshot(
     for region in regions:
         if not region.counted or region.delta_t_c is None:
             continue
-        x, y, bw, _ = region.bbox
+        x, y = region.bbox[:2]
         org = (min(x * scale, w * scale - 90), max(14, y * scale - 5))
         _text(big, f"dT {region.delta_t_c:+.1f}C", org, 0.45, _WHITE)
     if celsius is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -88,21 +87,36 @@ interval_s = 1.0
     return path
 
 
+class Daemon:
+    """The daemon in its own process, started once the dashboard listens (it keeps no broker
+    session, so an alert published before it subscribed would never reach it)."""
+
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "edge.cli.main", "run", "--config", str(self.config)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+
+
 @pytest.fixture
-def daemon(broker: LocalBroker, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edge.cli.main", "run", "--config",
-         str(_device_config(tmp_path, broker.port))],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-    proc.communicate(timeout=30)
+def daemon(broker: LocalBroker, tmp_path: Path) -> Iterator[Daemon]:
+    d = Daemon(_device_config(tmp_path, broker.port))
+    yield d
+    d.kill()
+    if d.proc is not None:
+        d.proc.communicate(timeout=30)
 
 
 def test_alert_card_with_snapshot_acknowledgement_and_offline_device_in_chromium(
-    broker: LocalBroker, daemon: subprocess.Popen[str], tmp_path: Path
+    broker: LocalBroker, daemon: Daemon, tmp_path: Path
 ) -> None:
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
@@ -116,6 +130,7 @@ def test_alert_card_with_snapshot_acknowledgement_and_offline_device_in_chromium
     try:
         dash.wait_ready()
         browser.get(dash.url + "/")  # type: ignore[attr-defined]
+        daemon.start()
         # Live updates re-render rows and cards: a vanished element means "look again".
         wait = WebDriverWait(browser, 40, ignored_exceptions=(StaleElementReferenceException,))
 
@@ -160,7 +175,7 @@ def test_alert_card_with_snapshot_acknowledgement_and_offline_device_in_chromium
         shot = os.environ.get("THERMOSEG_DASHBOARD_SCREENSHOT")
         browser.save_screenshot(shot or str(tmp_path / "dashboard.png"))  # type: ignore[attr-defined]
 
-        daemon.send_signal(signal.SIGKILL)  # the device dies: the broker sends its last will
+        daemon.kill()  # SIGKILL: the device dies, the broker sends its last will
         wait.until(
             lambda b: b.find_element(By.CSS_SELECTOR, f"#device-{DEVICE} .state").text == "offline"
         )

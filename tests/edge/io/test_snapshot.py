@@ -53,3 +53,12 @@ def test_a_mask_of_the_wrong_shape_is_refused_naming_both_shapes() -> None:
     frame, mask, regions = _scene()
     with pytest.raises(FrameError, match=r"\(60, 80\).*\(120, 160\)"):
         render_snapshot(frame, mask[::2, ::2], regions)
+
+
+def test_only_the_regions_own_pixels_are_outlined_not_specks_below_the_minimum_size() -> None:
+    frame, mask, regions = _scene()
+    specked = mask.copy()
+    specked[100, 140] = 1  # one pixel: below min_region_px, not a region of the analysis
+    plain = render_snapshot(frame, mask, regions).rgb
+    with_speck = render_snapshot(frame, specked, regions).rgb
+    assert np.array_equal(plain, with_speck)
