@@ -11,7 +11,8 @@ STAMP_WHEELS := $(WHEELHOUSE)/.stamp
 
 .PHONY: demo test lint bench system-deps venv-edge venv-all wheelhouse clean
 
-# Debian packages the tests and the demo use (mosquitto broker, openssl for TLS tests).
+# Debian packages the tests and the demo use (mosquitto broker, openssl for TLS tests,
+# chromium + chromium-driver for the dashboard's browser test).
 system-deps:
 	@bash scripts/system-deps.sh
 
@@ -24,7 +25,7 @@ $(STAMP_EDGE): pyproject.toml | $(PY)
 	touch $@
 
 $(STAMP_ALL): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[edge,train,dev]'
+	$(PY) -m pip install -q -e '.[edge,train,dashboard,dev]'
 	touch $@ $(STAMP_EDGE)
 
 $(STAMP_WHEELS): pyproject.toml scripts/wheelhouse.py | $(PY)
@@ -36,8 +37,10 @@ wheelhouse: $(STAMP_WHEELS)
 venv-edge: $(STAMP_EDGE)
 venv-all: $(STAMP_ALL)
 
+# DEMO_ARGS="--broker-port 18830" lets `thermoseg-edge dashboard --broker 127.0.0.1:18830` watch it.
+DEMO_ARGS ?=
 demo: system-deps $(STAMP_EDGE)
-	$(PY) -m edge.cli.demo
+	$(PY) -m edge.cli.demo $(DEMO_ARGS)
 
 test: system-deps $(STAMP_ALL) $(STAMP_WHEELS)
 	THERMOSEG_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(PY) -m pytest tests -q -p no:cacheprovider

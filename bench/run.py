@@ -10,7 +10,9 @@ Sections (each also runs alone as ``python -m bench.<module>``):
 3. headroom against the Lepton's 8.7 Hz (from 2);
 4. ``memory``: peak RSS, start-up and import time of the daemon (:mod:`bench.bench_memory`);
 5. ``scaling``: latency and RSS against input resolution and outbox depth
-   (:mod:`bench.bench_scaling`); plus ``mqtt``: outbox and broker rates (:mod:`bench.bench_mqtt`).
+   (:mod:`bench.bench_scaling`); plus ``mqtt``: outbox and broker rates (:mod:`bench.bench_mqtt`);
+6. ``dashboard``: snapshot size and cost per alert, alert-to-screen latency in headless Chromium
+   (:mod:`bench.bench_dashboard`).
 
     python -m bench.run                     # everything (several minutes)
     python -m bench.run --quick             # smoke sizes (about a minute)
@@ -106,12 +108,19 @@ def _scaling(quick: bool) -> dict[str, Any]:
     return bench_scaling.run(quick)
 
 
+def _dashboard(quick: bool) -> dict[str, Any]:
+    from bench import bench_dashboard
+
+    return bench_dashboard.run(quick)
+
+
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "segmenters": _segmenters,
     "pipeline": _pipeline,
     "memory": _memory,
     "scaling": _scaling,
     "mqtt": _mqtt,
+    "dashboard": _dashboard,
 }
 
 

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages thermoseg's tests and demo need, when missing.
+# Installs the Debian packages thermoseg's tests and demo need, when missing (mosquitto,
+# openssl, python3-venv, and chromium + chromium-driver for the dashboard's browser test).
 # As root it installs them; otherwise it prints the command to run and fails.
 set -euo pipefail
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The dashboard's browser test drives Debian's headless Chromium through chromedriver.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -eq 0 ]; then

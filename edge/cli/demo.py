@@ -26,7 +26,7 @@ import tomllib
 from edge import DISCLAIMER
 from edge.errors import ConfigError, ThermosegError
 
-__all__ = ["default_segmenter", "main", "register", "run_demo", "shipped_model"]
+__all__ = ["dashboard_hint", "default_segmenter", "main", "register", "run_demo", "shipped_model"]
 
 log = logging.getLogger("edge.cli.demo")
 
@@ -60,7 +60,22 @@ def _alert_line(payload: dict[str, Any]) -> str:
     )
 
 
-def run_demo(seconds: float = 25.0, config: Path | None = None, segmenter: str = "auto") -> int:
+def dashboard_hint(port: int) -> str:
+    """How to watch the demo's broker in the clinic dashboard (printed by the demo)."""
+    return (
+        "watch it in the clinic dashboard (pip install 'thermoseg[dashboard]'), in another "
+        f"terminal:\n  thermoseg-edge dashboard --broker 127.0.0.1:{port} --db demo-dashboard.sqlite3"
+        "\n  then open http://127.0.0.1:8080/  (fix the port with --broker-port to start the "
+        "dashboard first)"
+    )
+
+
+def run_demo(
+    seconds: float = 25.0,
+    config: Path | None = None,
+    segmenter: str = "auto",
+    broker_port: int | None = None,
+) -> int:
     """Run the demo (``config`` None: the shipped demo config); 0 when every alert the daemon
     sent reached the subscriber."""
     from edge.cli._shipped import shipped_config
@@ -86,7 +101,7 @@ def run_demo(seconds: float = 25.0, config: Path | None = None, segmenter: str =
     print(f"thermoseg demo — {DISCLAIMER}\n")
     with (
         tempfile.TemporaryDirectory(prefix="thermoseg-demo-") as tmp,
-        LocalBroker(workdir=Path(tmp) / "broker") as broker,
+        LocalBroker(workdir=Path(tmp) / "broker", port=broker_port) as broker,
     ):
         data["state_dir"] = str(Path(tmp) / "state")
         data.setdefault("mqtt", {}).update({"host": broker.host, "port": broker.port})
@@ -105,6 +120,7 @@ def run_demo(seconds: float = 25.0, config: Path | None = None, segmenter: str =
         sub.start()
         if not sub.wait_subscribed(10):
             raise ThermosegError(f"demo: could not subscribe to {alert_topic}: {sub.last_error}")
+        print(dashboard_hint(broker.port))
         print(f"listening on {alert_topic} for {seconds:g} s ...\n")
         summary = Daemon(cfg).run(max_seconds=seconds)
         sent = {k: v for k, v in summary.alerts_sent.items() if v}
@@ -146,6 +162,13 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto: the shipped default TFLite model when present, else the codebook",
     )
+    parser.add_argument(
+        "--broker-port",
+        type=int,
+        default=None,
+        help="loopback port of the demo's broker (default: a free one); fix it to start "
+        "`thermoseg-edge dashboard --broker 127.0.0.1:PORT` before the demo",
+    )
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -155,7 +178,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=__doc__,
     )
     _add_arguments(p)
-    p.set_defaults(func=lambda args: run_demo(args.seconds, args.config, args.segmenter))
+    p.set_defaults(
+        func=lambda args: run_demo(args.seconds, args.config, args.segmenter, args.broker_port)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        return run_demo(args.seconds, args.config, args.segmenter)
+        return run_demo(args.seconds, args.config, args.segmenter, args.broker_port)
     except ThermosegError as exc:
         print(f"demo: error: {exc}", file=sys.stderr)
         return 1

@@ -171,7 +171,8 @@ class SqliteSink(AlertSink):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
-        self._db = sqlite3.connect(str(path), isolation_level=None)
+        # check_same_thread=False: the dashboard (edge.dashboard.store) shares it under a lock.
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS alerts (received_at TEXT, alert_id TEXT, event TEXT, "
             "device TEXT, timestamp TEXT, opened_at TEXT, frame_sequence INTEGER, grade TEXT, "

@@ -29,6 +29,8 @@ COMMANDS: tuple[str, ...] = (
     "edge.cli.run",
     "edge.cli.check_config",
     "edge.cli.listen",
+    "edge.cli.exam",
+    "edge.cli.dashboard",
     "edge.cli.init",
     "edge.cli.demo",
     "edge.cli.model",

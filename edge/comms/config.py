@@ -136,6 +136,11 @@ class MqttConfig(BaseModel):
     tls: TLSConfig | None = Field(None, description="TLS settings; None: plain TCP")
     keepalive: int = Field(30, ge=5, le=3600, description="seconds between keepalive pings")
     homeassistant: bool = Field(False, description="publish Home Assistant discovery configs")
+    homeassistant_prefix: str = Field(
+        "homeassistant",
+        description="Home Assistant's discovery_prefix; when discovery is off, the configs under "
+        "it are cleared (empty retained payloads)",
+    )
     reconnect_min_s: float = Field(1.0, gt=0, description="first reconnect back-off delay")
     reconnect_max_s: float = Field(60.0, gt=0, description="longest reconnect back-off delay")
     connect_timeout_s: float = Field(10.0, gt=0, description="TCP/TLS connect and CONNACK timeout")
@@ -146,7 +151,7 @@ class MqttConfig(BaseModel):
         description="QoS1 messages awaiting PUBACK at once (sent from the outbox)",
     )
 
-    @field_validator("topic_prefix")
+    @field_validator("topic_prefix", "homeassistant_prefix")
     @classmethod
     def _prefix_ok(cls, v: str) -> str:
         if not _PREFIX_RE.match(v):

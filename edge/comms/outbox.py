@@ -5,7 +5,9 @@ the MQTT client, and deleted only when the broker acknowledged it (PUBACK). Afte
 restart the publisher re-sends :meth:`Outbox.pending` in id order, so events reach subscribers in
 the order they were raised (subscribers deduplicate re-deliveries by ``(alert_id, event)``).
 
-The outbox is bounded by ``max_messages``. When it is full, the drop policy decides:
+The outbox is bounded by ``max_messages`` and by ``max_bytes`` (the sum of the stored payloads:
+snapshots are tens of kilobytes where an alert is one or two). When either is full, the drop
+policy decides:
 
 * ``drop_oldest`` (default): the oldest stored message is deleted to make room, so the most
   recent state of the device always gets through;
@@ -59,6 +61,11 @@ class OutboxConfig(BaseModel):
     max_messages: int = Field(
         100_000, ge=1, description="Most unacknowledged messages kept; beyond it the policy drops."
     )
+    max_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1024,
+        description="Most payload bytes kept (snapshots are large); beyond it the policy drops.",
+    )
     drop_policy: Literal["drop_oldest", "drop_newest"] = Field(
         "drop_oldest",
         description="When full: delete the oldest stored message, or refuse the new one. "
@@ -84,6 +91,9 @@ class Outbox:
         self.path = Path(path)
         self.cfg = cfg
         self._lock = threading.Lock()
+        # Never below the stored payload bytes (acks only lower the truth): the exact SUM, a
+        # scan of every row, is needed only when this bound says max_bytes may be reached.
+        self._bytes_bound: int | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # The MQTT network thread acks while the pipeline puts: one connection, one lock.
@@ -137,6 +147,9 @@ class Outbox:
                         (excess,),
                     )
                     self._count_drops(db, excess)
+                if not self._fit_bytes(db, topic, len(payload)):
+                    db.execute("COMMIT")
+                    return 0
                 cur = db.execute(
                     "INSERT INTO messages (topic, payload, qos, created) VALUES (?, ?, ?, ?)",
                     (topic, bytes(payload), qos, time.time()),
@@ -155,6 +168,52 @@ class Outbox:
                     self._dropped(db),
                 )
             return int(cur.lastrowid or 0)
+
+    def _fit_bytes(self, db: sqlite3.Connection, topic: str, size: int) -> bool:
+        """Make room for ``size`` payload bytes under ``max_bytes`` (inside put's transaction);
+        False when the new message is refused (drop_newest, or larger than the whole bound)."""
+        limit = self.cfg.max_bytes
+        if self._bytes_bound is not None and self._bytes_bound + size <= limit:
+            self._bytes_bound += size
+            return True
+        (total,) = db.execute("SELECT COALESCE(SUM(length(payload)), 0) FROM messages").fetchone()
+        self._bytes_bound = int(total)
+        over = int(total) + size - limit
+        if over <= 0:
+            self._bytes_bound += size
+            return True
+        if self.cfg.drop_policy == "drop_newest" or size > limit:
+            self._count_drops(db, 1)
+            log.warning(
+                "outbox %s holds %d of %d bytes: dropped the NEW %d-byte message on %s; "
+                "%d dropped so far",
+                self.path,
+                total,
+                limit,
+                size,
+                topic,
+                self._dropped(db),
+            )
+            return False
+        doomed: list[int] = []
+        freed = 0
+        for msg_id, length in db.execute("SELECT id, length(payload) FROM messages ORDER BY id"):
+            doomed.append(int(msg_id))
+            freed += int(length)
+            if freed >= over:
+                break
+        db.execute("DELETE FROM messages WHERE id <= ?", (doomed[-1],))
+        self._count_drops(db, len(doomed))
+        self._bytes_bound = int(total) - freed + size
+        log.warning(
+            "outbox %s over %d bytes: dropped the %d OLDEST message(s) (drop_oldest); "
+            "%d dropped so far",
+            self.path,
+            limit,
+            len(doomed),
+            self._dropped(db),
+        )
+        return True
 
     @staticmethod
     def _count_drops(db: sqlite3.Connection, n: int) -> None:

@@ -35,7 +35,7 @@ from typing import Any
 from edge import __version__
 from edge.comms._paho import Client, MQTTErrorCode, error_string, new_client, refusal_reason
 from edge.comms.config import MqttConfig, topic
-from edge.comms.homeassistant import discovery_messages
+from edge.comms.homeassistant import discovery_clears, discovery_messages
 from edge.comms.outbox import Outbox
 from edge.comms.schemas import validate
 from edge.core.clock import iso_utc
@@ -147,6 +147,20 @@ class MqttPublisher:
         self.outbox.put(self._alert_topic, _encode(payload), qos=1)
         self._outbox_due.set()
         self._interrupt_wait()
+
+    def snapshot_topic(self, alert_id: str) -> str:
+        """``<prefix>/<device>/alerts/<alert_id>/snapshot``."""
+        return f"{self._alert_topic}/{alert_id}/snapshot"
+
+    def publish_snapshot(self, alert_id: str, png: bytes) -> str:
+        """Store a snapshot (PNG bytes) in the outbox like an alert (QoS 1); returns its topic."""
+        if not png.startswith(b"\x89PNG"):
+            raise PublishError(f"refusing to publish a snapshot of alert {alert_id}: not a PNG")
+        where = self.snapshot_topic(alert_id)
+        self.outbox.put(where, png, qos=1)
+        self._outbox_due.set()
+        self._interrupt_wait()
+        return where
 
     def publish_stats(self, stats: dict[str, Any]) -> None:
         """Send stats at QoS 0 when connected (latest wins; never stored)."""
@@ -304,11 +318,21 @@ class MqttPublisher:
             qos=1,
             retain=True,
         )
-        if self.cfg.homeassistant:
-            for t, p in discovery_messages(self.device_id, self.cfg.topic_prefix):
-                client.publish(t, _encode(p), qos=1, retain=True)
+        self._publish_discovery(client)
         self._outbox_due.set()
         self._connected_evt.set()
+
+    def _publish_discovery(self, client: Client) -> None:
+        """Home Assistant discovery configs, or empty retained payloads that remove them."""
+        cfg = self.cfg
+        if cfg.homeassistant:
+            for t, p in discovery_messages(
+                self.device_id, cfg.topic_prefix, cfg.homeassistant_prefix
+            ):
+                client.publish(t, _encode(p), qos=1, retain=True)
+        else:
+            for t in discovery_clears(self.device_id, cfg.topic_prefix, cfg.homeassistant_prefix):
+                client.publish(t, b"", qos=1, retain=True)
 
     def _on_publish(
         self, client: Client, userdata: Any, mid: int, reason_code: Any, properties: Any

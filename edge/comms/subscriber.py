@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 class Subscriber:
     """Receives JSON messages on topic patterns (QoS 1); for ``listen``, dashboards and tests.
 
-    Messages go to ``on_message(topic, payload)`` when given, else to :attr:`messages` (a
-    queue of ``(topic, payload dict)``). ``persistent=True`` keeps the broker session (and the
+    Messages go to ``on_raw(topic, bytes)`` when given (binary payloads too), else to
+    ``on_message(topic, payload)`` when given, else to :attr:`messages` (a queue of
+    ``(topic, payload dict)``). ``persistent=True`` keeps the broker session (and the
     messages queued for it while this client is away) across reconnects.
     """
 
@@ -35,6 +36,7 @@ class Subscriber:
         client_id: str | None = None,
         persistent: bool = False,
         on_message: Callable[[str, dict[str, Any]], None] | None = None,
+        on_raw: Callable[[str, bytes], None] | None = None,
     ) -> None:
         if persistent and not client_id:
             raise ValueError("a persistent subscriber needs a fixed client_id")
@@ -42,6 +44,7 @@ class Subscriber:
         self.patterns = [patterns] if isinstance(patterns, str) else list(patterns)
         self.messages: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         self._on_message_cb = on_message
+        self._on_raw_cb = on_raw  # every message's bytes, JSON or not (snapshots, cleared configs)
         self._subscribed = threading.Event()
         self._answered = threading.Event()  # SUBACK or a refused CONNACK
         self.last_error: str | None = None
@@ -88,6 +91,9 @@ class Subscriber:
         self._answered.set()
 
     def _on_message(self, client: Client, userdata: Any, msg: MQTTMessage) -> None:
+        if self._on_raw_cb is not None:
+            self._on_raw_cb(msg.topic, bytes(msg.payload))
+            return
         try:
             payload = json.loads(msg.payload.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):

@@ -7,6 +7,10 @@ near a threshold must not send an event per frame), and **ends** (event ``end``)
 All events of one alert share a random ``alert_id`` (uuid4 hex). Time is the frames' own
 timestamps, so replaying a recorded folder gives the same events as the live run did.
 
+An alert carries the exam id current when it opened (``exam``: a callable, see
+:mod:`edge.device.exam`). :meth:`AlertTracker.close` ends an open alert without a normal frame
+(``end_reason`` ``daemon_stopped`` at a clean stop); every ``end`` says why it ended.
+
 Every payload carries :data:`edge.DISCLAIMER`: an alert is a screening flag for a clinician to
 review, never a diagnosis.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,11 +33,11 @@ if TYPE_CHECKING:
     from edge.core.analysis import Analysis
     from edge.core.frame import Frame
 
-__all__ = ["ALERT_SCHEMA", "AlertConfig", "AlertTracker"]
+__all__ = ["ALERT_SCHEMA", "AlertConfig", "AlertTracker", "end_payload"]
 
 log = logging.getLogger(__name__)
 
-ALERT_SCHEMA = "thermoseg.alert/1"
+ALERT_SCHEMA = "thermoseg.alert/2"
 
 
 class AlertConfig(BaseModel):
@@ -63,9 +68,14 @@ def _max_delta_t(analysis: Any, regions: list[dict[str, Any]]) -> float | None:
 class AlertTracker:
     """Debounces analyses of one device into ``new`` / ``update`` / ``end`` alert payloads."""
 
-    def __init__(self, cfg: AlertConfig, device_id: str) -> None:
+    def __init__(
+        self, cfg: AlertConfig, device_id: str, exam: Callable[[], str | None] | None = None
+    ) -> None:
         self.cfg = cfg
         self.device_id = device_id
+        self._exam = exam
+        self._exam_id: str | None = None
+        self._last_frame: tuple[float, int] = (0.0, 0)  # timestamp, sequence
         self._abnormal_run = 0
         self._normal_run = 0
         self._alert_id: str | None = None
@@ -91,11 +101,13 @@ class AlertTracker:
             self._abnormal_run = 0
         grade = analysis.grade
         now = float(frame.timestamp)
+        self._last_frame = (now, int(frame.sequence))
 
         if self._alert_id is None:
             if abnormal and self._abnormal_run >= self.cfg.open_after:
                 self._alert_id = uuid.uuid4().hex
                 self._opened_at = now
+                self._exam_id = self._exam() if self._exam is not None else None
                 self._peak_grade = 0
                 log.info(
                     "alert %s opened at frame %d (grade %s)", self._alert_id, frame.sequence, grade
@@ -111,10 +123,31 @@ class AlertTracker:
 
         if self._normal_run >= self.cfg.close_after:
             payload = self._emit(self._alert_id, "end", analysis, frame, segmenter)
+            payload["end_reason"] = "normal_frames"
             log.info("alert %s ended at frame %d", self._alert_id, frame.sequence)
             self._alert_id = None
             return [payload]
         return []
+
+    def close(self, reason: str, segmenter: dict[str, Any]) -> list[dict[str, Any]]:
+        """End the open alert now (no normal frame seen), e.g. ``daemon_stopped``; [] if none."""
+        if self._alert_id is None:
+            return []
+        timestamp, sequence = self._last_frame
+        payload = end_payload(
+            self.device_id,
+            self._alert_id,
+            opened_at=self._opened_at,
+            timestamp=timestamp,
+            frame_sequence=sequence,
+            segmenter=segmenter,
+            exam_id=self._exam_id,
+            reason=reason,
+        )
+        log.info("alert %s ended: %s", self._alert_id, reason)
+        self._alert_id = None
+        self._abnormal_run = self._normal_run = 0
+        return [payload]
 
     def _emit(
         self, alert_id: str, event: str, analysis: Any, frame: Frame, segmenter: dict[str, Any]
@@ -135,6 +168,42 @@ class AlertTracker:
             "abnormal": bool(analysis.abnormal),
             "regions": regions,
             "max_delta_t_c": _max_delta_t(analysis, regions),
+            "exam_id": self._exam_id,
+            "snapshot": None,
+            "end_reason": None,
             "disclaimer": DISCLAIMER,
             "clock_synced": clock_synced(),  # False: the timestamps may be a stale boot-time clock
         }
+
+
+def end_payload(
+    device_id: str,
+    alert_id: str,
+    *,
+    opened_at: float,
+    timestamp: float,
+    frame_sequence: int,
+    segmenter: dict[str, Any],
+    exam_id: str | None,
+    reason: str,
+) -> dict[str, Any]:
+    """An ``end`` event that no frame produced (a stop, or recovery after a crash): no regions,
+    grade ``none``; ``reason`` says why."""
+    return {
+        "schema": ALERT_SCHEMA,
+        "alert_id": alert_id,
+        "event": "end",
+        "device": device_id,
+        "opened_at": iso_utc(opened_at),
+        "timestamp": iso_utc(timestamp),
+        "frame_sequence": int(frame_sequence),
+        "segmenter": dict(segmenter),
+        "grade": "none",
+        "abnormal": False,
+        "regions": [],
+        "max_delta_t_c": None,
+        "exam_id": exam_id,
+        "snapshot": None,
+        "end_reason": reason,
+        "disclaimer": DISCLAIMER,
+    }

@@ -29,6 +29,7 @@ from edge.core.analysis import AnalysisConfig
 from edge.core.preprocess import PreprocessConfig
 from edge.device.alerts import AlertConfig
 from edge.device.capture import CaptureConfig
+from edge.device.evidence import EvidenceConfig
 from edge.device.logs import LoggingConfig
 from edge.device.models import ModelsConfig
 from edge.device.stats import StatsConfig
@@ -94,6 +95,7 @@ class DeviceConfig(BaseModel):
     )
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     mqtt: MqttConfig = Field(default_factory=MqttConfig)
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     stats: StatsConfig = Field(default_factory=StatsConfig)

@@ -11,6 +11,11 @@ retained status becomes ``stopped`` and :meth:`Daemon.run` returns a :class:`Run
 exit code 0. Whatever the broker did not acknowledge stays in the outbox and is sent by the next
 start.
 
+Alerts go through :mod:`edge.device.open_alert` (an alert open at a clean stop is ended; one a
+crash left open is ended by the next start), carry the exam id the operator set on
+``<prefix>/<device>/exam/set`` (:mod:`edge.device.exam`) and, where allowed, a snapshot
+(:mod:`edge.device.evidence`).
+
 The parts that exist only while the daemon runs (outbox, publisher, segmenter, source, pipeline,
 stats) live in a :class:`RunningDaemon` that :meth:`Daemon.run` builds and tears down, so no
 caller can reach a half-built or already-closed part.
@@ -32,7 +37,10 @@ from edge.comms.publisher import MqttPublisher
 from edge.core.clock import clock_synced
 from edge.device.alerts import AlertTracker
 from edge.device.config import DeviceConfig
+from edge.device.evidence import Evidence, snapshots_allowed
+from edge.device.exam import ExamContext, ExamListener
 from edge.device.models import load_installed, start_segmenter
+from edge.device.open_alert import OPEN_ALERT_FILE, OpenAlertFile, end_open_alert, recording
 from edge.device.pipeline import Pipeline
 from edge.device.sdnotify import SystemdNotifier, watchdog_interval
 from edge.device.statelog import OutboxWatch
@@ -123,6 +131,10 @@ class RunningDaemon:
             )
             self.pipeline.abort()
             self.pipeline.join(5.0)
+        ended = end_open_alert(
+            self.pipeline.tracker, self.pipeline.publish, self.pipeline.segmenter.describe()
+        )
+        self.pipeline.alerts_sent["end"] += ended
         self.publish_stats()
         log.info(
             "stopped: %d frames (%d bad, %d dropped), alerts %s, outbox depth %d",
@@ -219,6 +231,12 @@ class Daemon:
                 log.info("outbox holds %d unsent alert(s) from before", outbox.depth())
             with ExitStack() as stack:
                 publisher = MqttPublisher(cfg.mqtt, cfg.device_id, outbox)
+                publish = recording(
+                    publisher.publish_alert, OpenAlertFile(cfg.state_dir / OPEN_ALERT_FILE)
+                )
+                for event in OpenAlertFile(cfg.state_dir / OPEN_ALERT_FILE).recover():
+                    publish(event)  # what a crash left open ends before anything new
+                exam = ExamContext()
                 segmenter = start_segmenter(cfg.segmenter, cfg.state_dir, cfg.models)
                 stack.callback(segmenter.close)
                 source = create_source(cfg.source)
@@ -226,17 +244,31 @@ class Daemon:
                 stack.callback(source.stop)
                 publisher.start()
                 stack.callback(publisher.stop, cfg.pipeline.flush_timeout_s)
+                exam_listener = ExamListener(cfg.mqtt, cfg.device_id, exam)
+                exam_listener.start()
+                stack.callback(exam_listener.stop)
                 pipeline = Pipeline(
                     source,
                     segmenter,
-                    AlertTracker(cfg.alerts, cfg.device_id),
-                    publisher.publish_alert,
+                    AlertTracker(cfg.alerts, cfg.device_id, exam=exam.current),
+                    publish,
                     preprocess=cfg.preprocess,
                     analysis=cfg.analysis,
                     capture=cfg.capture,
                     stats=stats,
                     max_frames=max_frames,
                 )
+                allowed, why = snapshots_allowed(cfg.evidence, cfg.mqtt)
+                # Wanted but refused (plain TCP to a remote broker) deserves a warning.
+                log.log(
+                    logging.INFO if allowed or not cfg.evidence.snapshots else logging.WARNING,
+                    "evidence: %s",
+                    why,
+                )
+                if allowed:
+                    pipeline.evidence = Evidence(
+                        cfg.evidence, pipeline.preprocess_cfg, publisher.publish_snapshot
+                    )
                 for sig, handler in self._install_signals():
                     stack.callback(signal.signal, sig, handler)
                 stack.callback(lambda: pipeline.segmenter.close())  # the one switched to, if any

@@ -43,6 +43,8 @@ __all__ = ["Pipeline"]
 log = logging.getLogger(__name__)
 
 AlertSink = Callable[[dict[str, Any]], None]
+# Called with each alert event before it is published (it may add the event's snapshot).
+EvidenceHook = Callable[[dict[str, Any], Frame, np.ndarray, Any], None]
 
 HANDOFF_SIZE = 2  # segmented frames waiting for analysis: enough to decouple, little latency
 
@@ -83,8 +85,10 @@ class Pipeline:
         capture: CaptureConfig,
         stats: PipelineStats | None = None,
         max_frames: int | None = None,
+        evidence: EvidenceHook | None = None,
     ) -> None:
         self.source = source
+        self.evidence = evidence
         self.segmenter = segmenter
         self.tracker = tracker
         self.publish = publish
@@ -285,7 +289,7 @@ class Pipeline:
         frame = item.prepared.frame
         try:
             t2 = time.perf_counter()
-            _, result = decide(item.prepared, item.mask, self.analysis_cfg)
+            mask, result = decide(item.prepared, item.mask, self.analysis_cfg)
             t3 = time.perf_counter()
             events = self.tracker.update(result, frame, item.describe or self._describe)
         except Exception as exc:  # one bad frame must never stop the device
@@ -293,6 +297,7 @@ class Pipeline:
             self._log_failure(frame, exc)
             return []
         for event in events:
+            self._attach_evidence(event, frame, mask, result)
             try:
                 self.publish(event)
             except ThermosegError as exc:
@@ -317,6 +322,15 @@ class Pipeline:
             }
         )
         return events
+
+    def _attach_evidence(self, event: dict[str, Any], frame: Frame, mask: Any, result: Any) -> None:
+        """The snapshot hook; a failing snapshot never costs the alert itself."""
+        if self.evidence is None:
+            return
+        try:
+            self.evidence(event, frame, mask, result)
+        except Exception as exc:
+            log.error("pipeline: snapshot of alert %s failed: %s", event.get("alert_id"), exc)
 
     def _log_failure(self, frame: Frame, exc: Exception) -> None:
         text = f"{type(exc).__name__}: {exc}"

@@ -74,6 +74,7 @@ class LocalBroker:
         workdir: Path | None = None,
         allow_anonymous: bool | None = None,
         persistence: bool = True,
+        acl_file: Path | None = None,
     ) -> None:
         self.host = "127.0.0.1"
         self.port = port if port is not None else free_port(self.host)
@@ -86,6 +87,7 @@ class LocalBroker:
             else not self.users and not (tls and tls.require_certificate)
         )
         self.persistence = persistence
+        self.acl_file = acl_file  # a mosquitto acl_file (deploy/mosquitto/acl in the tests)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if workdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="thermoseg-mosquitto-")
@@ -136,6 +138,8 @@ class LocalBroker:
             lines.append(f"user {getpass.getuser()}")
         if self.users:
             lines.append(f"password_file {self._write_password_file()}")
+        if self.acl_file is not None:
+            lines.append(f"acl_file {Path(self.acl_file).resolve()}")
         if self.tls is not None:
             lines += [
                 f"cafile {self.tls.ca}",

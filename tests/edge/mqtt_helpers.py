@@ -23,7 +23,7 @@ def alert_payload(
 ) -> dict[str, Any]:
     now = time.time()
     return {
-        "schema": "thermoseg.alert/1",
+        "schema": "thermoseg.alert/2",
         "alert_id": alert_id or uuid.uuid4().hex,
         "event": event,
         "device": device,
@@ -47,6 +47,9 @@ def alert_payload(
             ).to_dict()
         ],
         "max_delta_t_c": 1.5,
+        "exam_id": None,
+        "snapshot": None,
+        "end_reason": "normal_frames" if event == "end" else None,
         "disclaimer": DISCLAIMER,
     }
 

@@ -64,7 +64,19 @@ ALLOWED: dict[str, set[str]] = {
     "comms": {"core", "io"},
     "device": {"core", "io", "segmenters", "sources", "comms"},
     "testing": {"core", "io", "comms"},
-    "cli": {"core", "io", "phantom", "segmenters", "sources", "comms", "device", "testing"},
+    # The dashboard stores alerts with the listen command's SQLite sink (edge.cli.listen).
+    "dashboard": {"core", "io", "comms", "cli"},
+    "cli": {
+        "core",
+        "io",
+        "phantom",
+        "segmenters",
+        "sources",
+        "comms",
+        "device",
+        "testing",
+        "dashboard",
+    },
 }
 
 

@@ -15,9 +15,31 @@ from tests.edge.mqtt_helpers import alert_payload
 def test_every_schema_file_is_a_valid_draft_2020_12_schema() -> None:
     names = sorted(p.name for p in SCHEMA_DIR.glob("*.schema.json"))
     assert names == ["alert.schema.json", "stats.schema.json", "status.schema.json"]
-    for kind in ("alert", "status", "stats"):
+    versions = {"alert": 2, "status": 1, "stats": 1}  # alert/2 added exam_id, snapshot, end_reason
+    for kind, version in versions.items():
         schema = load_schema(kind)  # type: ignore[arg-type]
-        assert schema["title"] == f"thermoseg.{kind}/1"
+        assert schema["title"] == f"thermoseg.{kind}/{version}"
+        assert schema["properties"]["schema"]["const"] == schema["title"]
+
+
+def test_an_alert_2_payload_rejects_a_name_as_exam_id_and_accepts_a_snapshot_reference() -> None:
+    ok = alert_payload(1)
+    ok["exam_id"] = "EX-2026-0042"
+    ok["snapshot"] = {
+        "topic": "thermoseg/pi-test/alerts/x/snapshot",
+        "sha256": "0" * 64,
+        "bytes": 1234,
+        "width": 544,
+        "height": 382,
+        "frame_sequence": 1,
+    }
+    validate("alert", ok)
+    named = dict(ok, exam_id="Jane Doe 1970/01/01")
+    with pytest.raises(ValueError, match="exam_id"):
+        validate("alert", named)
+    v1 = dict(alert_payload(1), schema="thermoseg.alert/1")
+    with pytest.raises(ValueError, match="schema"):
+        validate("alert", v1)
 
 
 def test_alert_with_a_wrong_field_is_rejected_naming_that_field() -> None:
