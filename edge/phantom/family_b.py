@@ -234,12 +234,13 @@ def generate_b(
     noise_seed: int | None = None,
 ) -> Phantom:
     """One family-b subject: °C with sensor noise, abnormal and breast masks, label."""
-    stage = _resolve(seed, index, stage, resolution, view)
-    parts = _noise_free(int(seed), int(index), stage, resolution, view)
-    celsius = parts.with_lesions + _sensor_noise(seed, index, resolution, noise_seed)
+    parts = render_parts_b(
+        seed, index, stage=stage, resolution=resolution, view=view, noise_seed=noise_seed
+    )
+    celsius = parts.with_lesions + parts.noise
     return Phantom(
         celsius=celsius.astype(np.float32, copy=False),
-        abnormal=parts.abnormal.copy(),
-        breast=parts.breast.copy(),
+        abnormal=parts.abnormal,
+        breast=parts.breast,
         label=parts.label,
     )
