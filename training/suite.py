@@ -117,9 +117,15 @@ def _evaluate(
             tiles.sort(key=lambda t: t[0])
             if tiles:
                 strip = np.hstack([t for _, t in tiles[:4]])
-                safe = method.name.split(" ")[0].replace("/", "_")
+                safe = _slug(method.name)
                 write_png(gallery / f"{data.name}-{safe}-{kind}.png", strip)
     return summary
+
+
+def _slug(name: str) -> str:
+    # "codebook (paper)" and "codebook" must not share a gallery file
+    words = "".join(c if c.isalnum() or c in "-_" else " " for c in name).split()
+    return "-".join(w for w in words if w != "tflite")
 
 
 def _f(v: Any) -> str:

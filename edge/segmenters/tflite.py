@@ -5,7 +5,7 @@ whose manifest is missing, whose sha256 differs, or whose input/output tensors d
 manifest, each with a :class:`~edge.errors.ModelError` naming the file and the mismatch.
 
 Quantised tensors are handled from the interpreter's own tensor details: the RGB image is
-quantised with the input's scale/zero-point (for the shipped int8 model, uint8 input with scale
+quantised with the input's scale/zero-point (for an int8 model, uint8 input with scale
 1, so the RGB bytes go in unchanged) and the output is dequantised to a probability before the
 threshold. An interpreter is not thread-safe, so each calling thread gets its own (built lazily
 from the verified bytes). TensorFlow is never imported.
@@ -33,7 +33,7 @@ __all__ = ["DEFAULT_MODEL", "TFLiteConfig", "TFLiteSegmenter", "default_model_pa
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "lite-int8.tflite"
+DEFAULT_MODEL = "lite-float32.tflite"
 
 
 class TFLiteConfig(BaseModel):
@@ -48,7 +48,7 @@ class TFLiteConfig(BaseModel):
 
 
 def default_model_path() -> Path:
-    """The shipped default model (``edge/models/lite-int8.tflite``) inside the installed package."""
+    """The shipped default model (``edge/models/lite-float32.tflite``; int8 failed parity for this model) inside the installed package."""
     path = Path(str(resources.files("edge").joinpath("models", DEFAULT_MODEL)))
     if not path.is_file():
         raise ModelError(
@@ -63,7 +63,7 @@ def _quantize(image: npt.NDArray[np.uint8], spec: TensorInfo) -> np.ndarray:
     if dtype.kind == "f":
         return image.astype(dtype)
     if dtype == np.uint8 and spec.scale == 1.0 and spec.zero_point == 0:
-        return image  # identity quantisation (the shipped int8 model): the bytes go in as they are
+        return image  # identity quantisation (an int8 model): the bytes go in as they are
     if spec.scale == 0.0:
         raise ModelError(f"input tensor {spec.name} is {spec.dtype} but has no quantisation scale")
     q = np.rint(image.astype(np.float32) / np.float32(spec.scale)) + spec.zero_point
