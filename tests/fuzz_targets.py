@@ -198,10 +198,10 @@ def config_doc(draw: st.DrawFn) -> bytes:
         else:
             doc[section] = draw(TOML_VALUES)
     if draw(st.booleans()):
-        doc.setdefault("mqtt", {})[draw(st.sampled_from(["password", "password_credential"]))] = (
-            draw(TOML_VALUES)
-        )
-        doc["mqtt"]["username"] = "u"
+        if not isinstance(doc.get("mqtt"), dict):
+            doc["mqtt"] = {}
+        key = draw(st.sampled_from(["password", "password_credential"]))
+        doc["mqtt"].update({key: draw(TOML_VALUES), "username": "u"})
     return to_toml(doc).encode()
 
 
@@ -250,11 +250,12 @@ def alert_doc(draw: st.DrawFn) -> dict[str, Any]:
     payload = alert_payload(draw(st.integers(0, 10**6)))
     for _ in range(draw(st.integers(0, 3))):
         where = draw(st.sampled_from(["top", "segmenter", "region"]))
-        node = {
-            "top": payload,
-            "segmenter": payload["segmenter"],
-            "region": payload["regions"][0] if payload["regions"] else payload,
-        }[where]
+        regions = payload.get("regions")
+        node = payload
+        if where == "segmenter" and isinstance(payload.get("segmenter"), dict):
+            node = payload["segmenter"]
+        elif where == "region" and isinstance(regions, list) and regions:
+            node = regions[0] if isinstance(regions[0], dict) else payload
         key = draw(st.one_of(st.sampled_from(sorted(node)), TEXT))
         node[key] = draw(JSON)
     return payload
