@@ -291,8 +291,8 @@ class Sinks:
             for cell in row.values():
                 if cell.startswith(FORMULA_START):
                     float(cell)  # a number the sink wrote as a number, never text left live
-        count = sqlite3.connect(self.db_path).execute("SELECT COUNT(*) FROM alerts").fetchone()
-        assert count == (self.stored,)
+        with contextlib.closing(sqlite3.connect(self.db_path)) as db:
+            assert db.execute("SELECT COUNT(*) FROM alerts").fetchone() == (self.stored,)
 
     def close(self) -> None:
         for sink in (self.csv, self.db, self.print):

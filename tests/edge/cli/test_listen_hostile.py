@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import sqlite3
@@ -125,9 +126,11 @@ def test_sinks_store_text_a_terminal_or_spreadsheet_cannot_run(tmp_path: Path) -
     for sink in (csv_sink, db_sink, PrintSink()):
         assert sink.add(payload)
         sink.close()
-    row = next(csv.DictReader((tmp_path / "a.csv").open(newline="", encoding="utf-8")))
+    with (tmp_path / "a.csv").open(newline="", encoding="utf-8") as f:
+        row = next(csv.DictReader(f))
     assert row["segmenter"] == "'@SUM(1+1)\\ud800" and row["model_sha256"] == "'-2+3"
-    stored = sqlite3.connect(tmp_path / "a.sqlite").execute("SELECT payload FROM alerts").fetchone()
+    with contextlib.closing(sqlite3.connect(tmp_path / "a.sqlite")) as db:
+        stored = db.execute("SELECT payload FROM alerts").fetchone()
     assert json.loads(stored[0])["segmenter"]["segmenter"] == "@SUM(1+1)\ud800"
     assert csv_cell(-1.5) == -1.5 and csv_cell("\tx") == "'\tx"
     assert terminal_text("a\u202eb\u2028c") == "a\\u202eb\\u2028c"
