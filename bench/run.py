@@ -12,7 +12,9 @@ Sections (each also runs alone as ``python -m bench.<module>``):
 5. ``scaling``: latency and RSS against input resolution and outbox depth
    (:mod:`bench.bench_scaling`); plus ``mqtt``: outbox and broker rates (:mod:`bench.bench_mqtt`);
 6. ``dashboard``: snapshot size and cost per alert, alert-to-screen latency in headless Chromium
-   (:mod:`bench.bench_dashboard`).
+   (:mod:`bench.bench_dashboard`);
+7. ``fuzz``: hostile inputs to every parser, counted accepted/refused/unexpected
+   (:mod:`bench.bench_fuzz`).
 
     python -m bench.run                     # everything (several minutes)
     python -m bench.run --quick             # smoke sizes (about a minute)
@@ -114,6 +116,12 @@ def _dashboard(quick: bool) -> dict[str, Any]:
     return bench_dashboard.run(quick)
 
 
+def _fuzz(quick: bool) -> dict[str, Any]:
+    from bench import bench_fuzz
+
+    return bench_fuzz.run(quick)
+
+
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "segmenters": _segmenters,
     "pipeline": _pipeline,
@@ -121,6 +129,7 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "scaling": _scaling,
     "mqtt": _mqtt,
     "dashboard": _dashboard,
+    "fuzz": _fuzz,
 }
 
 
@@ -179,6 +188,15 @@ def summary_rows(results: dict[str, Any]) -> list[list[Any]]:
     for depth, o in results.get("scaling", {}).get("outbox", {}).items():
         if int(depth):
             rows.append([f"outbox {int(depth):,} queued: drain s", o["drain_s"], "", ""])
+    for name, f in results.get("fuzz", {}).get("targets", {}).items():
+        rows.append(
+            [
+                f"fuzz {name}: unexpected of {f['tried']:,}",
+                f["unexpected"],
+                "0",
+                _ok(not f["unexpected"]),
+            ]
+        )
     return rows  # fmt: skip
 
 

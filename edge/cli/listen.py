@@ -14,6 +14,7 @@ import csv
 import json
 import logging
 import queue
+import re
 import sqlite3
 import sys
 import time
@@ -24,7 +25,18 @@ from typing import Any
 from edge import DISCLAIMER
 from edge.errors import ConfigError, PublishError
 
-__all__ = ["AlertSink", "CsvSink", "PrintSink", "SqliteSink", "parse_broker", "register", "run"]
+__all__ = [
+    "AlertSink",
+    "CsvSink",
+    "PrintSink",
+    "SqliteSink",
+    "check_device",
+    "csv_cell",
+    "parse_broker",
+    "register",
+    "run",
+    "terminal_text",
+]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +88,40 @@ def parse_broker(text: str, tls: bool) -> tuple[str, int]:
     return host, port
 
 
+_DEVICE_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Spreadsheets run a cell starting with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_MESSAGE_CHARS = 500  # an invalid alert's description is cut here on stderr
+
+
+def check_device(device: str) -> str:
+    """``--device``: ``+`` (all) or one device id; ConfigError before anything subscribes."""
+    if device != "+" and not _DEVICE_RE.fullmatch(device):
+        raise ConfigError(
+            f"--device {device!r}: expected a device id ([A-Za-z0-9_-], at most 64 "
+            "characters) or + for all devices"
+        )
+    return device
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def terminal_text(value: Any) -> str:
+    """``value`` as text with control and format characters escaped (no ANSI, no fake lines)."""
+    text = str(value)
+    if text.isprintable():
+        return text
+    # Not printable: Cc (ESC, newline), Cf (bidi overrides), line/paragraph separators, ...
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
 def _port(raw: str, text: str) -> int:
     if not raw.isdigit() or not 0 < int(raw) < 65536:
         raise ConfigError(f"--broker {text!r}: port {raw!r} is not a number between 1 and 65535")
@@ -86,9 +132,14 @@ def _key(payload: dict[str, Any]) -> Key:
     return (str(payload["alert_id"]), str(payload["event"]), int(payload["frame_sequence"]))
 
 
+def _utf8(text: str) -> str:
+    """``text`` that encodes as UTF-8: a lone surrogate (valid in JSON) becomes ``\\udXXX``."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _row(payload: dict[str, Any], received: str) -> dict[str, Any]:
     seg = payload.get("segmenter") or {}
-    return {
+    row = {
         "received_at": received,
         **{k: payload.get(k) for k in ("alert_id", "event", "device", "timestamp", "opened_at")},
         "frame_sequence": payload["frame_sequence"],
@@ -99,6 +150,7 @@ def _row(payload: dict[str, Any], received: str) -> dict[str, Any]:
         "segmenter": seg.get("segmenter"),
         "model_sha256": seg.get("model_sha256"),
     }
+    return {k: _utf8(v) if isinstance(v, str) else v for k, v in row.items()}
 
 
 class AlertSink:
@@ -125,15 +177,16 @@ class AlertSink:
 class PrintSink(AlertSink):
     def write(self, payload: dict[str, Any], received: str) -> None:
         delta = payload.get("max_delta_t_c")
-        print(
+        line = (
             f"{payload['timestamp']} {payload['device']} {payload['event'].upper():6} "
             f"alert {payload['alert_id'][:8]} grade={payload['grade']} "
             f"abnormal={'yes' if payload['abnormal'] else 'no'} "
             f"regions={len(payload['regions'])} "
             f"max_dT={'-' if delta is None else f'{delta:.2f}°C'} "
-            f"frame={payload['frame_sequence']} [{payload['segmenter'].get('segmenter')}]",
-            flush=True,
+            f"frame={payload['frame_sequence']} [{payload['segmenter'].get('segmenter')}]"
         )
+        # Anyone may publish on an anonymous broker: no escape sequence reaches the terminal.
+        print(terminal_text(line), flush=True)
 
 
 class CsvSink(AlertSink):
@@ -158,7 +211,7 @@ class CsvSink(AlertSink):
             self._writer.writeheader()
 
     def write(self, payload: dict[str, Any], received: str) -> None:
-        self._writer.writerow(_row(payload, received))
+        self._writer.writerow({k: csv_cell(v) for k, v in _row(payload, received).items()})
         self._file.flush()
 
     def close(self) -> None:
@@ -184,7 +237,7 @@ class SqliteSink(AlertSink):
 
     def write(self, payload: dict[str, Any], received: str) -> None:
         row = _row(payload, received)
-        row["payload"] = json.dumps(payload, ensure_ascii=False)
+        row["payload"] = _utf8(json.dumps(payload, ensure_ascii=False))
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         self._db.execute(
@@ -213,7 +266,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValueError as exc:
         raise ConfigError(f"listen options: {exc}") from exc
-    pattern = topic(cfg.topic_prefix, args.device, "alerts")
+    pattern = topic(cfg.topic_prefix, check_device(args.device), "alerts")
     sink: AlertSink = (
         SqliteSink(args.sqlite) if args.sqlite else CsvSink(args.csv) if args.csv else PrintSink()
     )
@@ -239,7 +292,8 @@ def run(args: argparse.Namespace) -> int:
             try:
                 validate("alert", payload)
             except ValueError as exc:
-                print(f"ignoring an invalid alert: {exc}", file=sys.stderr)
+                why = terminal_text(str(exc)[:_MESSAGE_CHARS])
+                print(f"ignoring an invalid alert: {why}", file=sys.stderr)
                 continue
             new += int(sink.add(payload))
     finally:

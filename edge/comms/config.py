@@ -18,15 +18,39 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from edge.errors import ConfigError
 
-__all__ = ["MqttConfig", "TLSConfig", "credential_path", "parse_broker", "topic"]
+__all__ = [
+    "MqttConfig",
+    "TLSConfig",
+    "check_credential_name",
+    "credential_path",
+    "parse_broker",
+    "topic",
+]
 
 log = logging.getLogger(__name__)
 
 _PREFIX_RE = re.compile(r"^[^#+/\s][^#+\s]*[^#+/\s]$|^[^#+/\s]$")
 
 
+_CREDENTIAL_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@:-]{0,254}")
+
+
+def check_credential_name(name: str) -> str:
+    """A systemd credential name: a plain file name, never a path out of the folder."""
+    if not _CREDENTIAL_RE.fullmatch(name) or ".." in name:
+        raise ValueError(
+            f"credential name {name!r}: expected a plain name inside $CREDENTIALS_DIRECTORY "
+            "(letters, digits, _ . @ : -; no '/', no '..', not an absolute path)"
+        )
+    return name
+
+
 def credential_path(name: str, key_path: str) -> Path:
     """``$CREDENTIALS_DIRECTORY/<name>``; ConfigError naming ``key_path`` when it is missing."""
+    try:
+        check_credential_name(name)
+    except ValueError as exc:
+        raise ConfigError(f"{key_path}: {exc}") from None
     folder = os.environ.get("CREDENTIALS_DIRECTORY")
     if not folder:
         raise ConfigError(
@@ -74,7 +98,7 @@ def topic(prefix: str, device_id: str, leaf: str) -> str:
 class TLSConfig(BaseModel):
     """TLS to the broker: CA to trust, optional client certificate and key."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     ca: Path | None = Field(None, description="CA certificate file (PEM); None: system CAs")
     cert: Path | None = Field(None, description="client certificate (PEM) for mutual TLS")
@@ -85,6 +109,11 @@ class TLSConfig(BaseModel):
     insecure: bool = Field(
         False, description="skip the broker host name check (testing only; never in the field)"
     )
+
+    @field_validator("key_credential")
+    @classmethod
+    def _plain_name(cls, v: str | None) -> str | None:
+        return None if v is None else check_credential_name(v)
 
     @model_validator(mode="after")
     def _key_once(self) -> TLSConfig:
@@ -114,7 +143,7 @@ class TLSConfig(BaseModel):
 class MqttConfig(BaseModel):
     """Where and how alerts are published."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     host: str = Field("127.0.0.1", min_length=1, description="broker host name or address")
     port: int = Field(1883, ge=1, le=65535, description="broker port (8883 is usual for TLS)")
@@ -150,6 +179,11 @@ class MqttConfig(BaseModel):
         le=1000,
         description="QoS1 messages awaiting PUBACK at once (sent from the outbox)",
     )
+
+    @field_validator("password_credential")
+    @classmethod
+    def _plain_name(cls, v: str | None) -> str | None:
+        return None if v is None else check_credential_name(v)
 
     @field_validator("topic_prefix", "homeassistant_prefix")
     @classmethod

@@ -27,6 +27,7 @@ from edge.comms.config import MqttConfig
 from edge.comms.outbox import OutboxConfig
 from edge.core.analysis import AnalysisConfig
 from edge.core.preprocess import PreprocessConfig
+from edge.device._config_walk import non_finite, resolve_paths, secret_names
 from edge.device.alerts import AlertConfig
 from edge.device.capture import CaptureConfig
 from edge.device.evidence import EvidenceConfig
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 class PipelineConfig(BaseModel):
     """Threads and shutdown of the processing pipeline."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     opencv_threads: int = Field(
         1, ge=0, le=64, description="cv2.setNumThreads; 1 leaves the other cores to the model"
@@ -69,7 +70,7 @@ class PipelineConfig(BaseModel):
 class WatchdogConfig(BaseModel):
     """systemd integration (only active when systemd provides $NOTIFY_SOCKET)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     enabled: bool = Field(True, description="ping WATCHDOG=1 while frames are being processed")
     status_interval_s: float = Field(10.0, gt=0, description="seconds between STATUS= updates")
@@ -78,7 +79,7 @@ class WatchdogConfig(BaseModel):
 class DeviceConfig(BaseModel):
     """Everything one edge device needs to run."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     device_id: str = Field(
         pattern=r"^[A-Za-z0-9_-]+$", max_length=64, description="name in topics and alerts"
@@ -132,20 +133,37 @@ def _describe(exc: ValidationError, data: dict[str, Any], where: str) -> str:
     for err in exc.errors(include_url=False):
         path = _key_path(tuple(err["loc"]), data)
         msg = err["msg"]
+        secret = any(part in _SECRETS for part in err["loc"] if isinstance(part, str))
         if err["type"] == "extra_forbidden":
             msg = "unknown key (not allowed here; check the spelling against default.toml)"
+        elif secret:
+            msg += " (the value is a secret and is not shown)"
         elif err["type"] != "missing" and not isinstance(err.get("input"), dict):
             msg += f" (got {err.get('input')!r})"
         lines.append(f"{where}: {path}: {msg}")
     return "\n".join(lines)
 
 
-def parse_config(data: dict[str, Any], where: str = "<config>") -> DeviceConfig:
-    """Validate an already parsed TOML document; ConfigError names ``where`` and the key path."""
+def parse_config(
+    data: dict[str, Any], where: str = "<config>", base: Path | None = None
+) -> DeviceConfig:
+    """Validate an already parsed TOML document; ConfigError names ``where`` and the key path.
+
+    Paths get ``~`` expanded; relative ones are taken from ``base`` (the config file's folder)
+    when given.
+    """
+    bad = [
+        f"{where}: {path}: expected a finite number (got {value})"
+        for path, value in non_finite(data)
+    ]
+    if bad:
+        raise ConfigError("\n".join(bad))
     try:
-        return DeviceConfig.model_validate(data)
+        cfg = DeviceConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, data, where)) from None
+    resolved: DeviceConfig = resolve_paths(cfg, base)
+    return resolved
 
 
 def load_config(path: str | Path) -> DeviceConfig:
@@ -160,9 +178,18 @@ def load_config(path: str | Path) -> DeviceConfig:
         raise ConfigError(f"{p}: cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
-    cfg = parse_config(data, str(p))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{p}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+            "expected a UTF-8 TOML file"
+        ) from None
+    cfg = parse_config(data, str(p), base=p.resolve().parent)
     log.info("config %s: device %s, source %s", p, cfg.device_id, cfg.source.type)
     return cfg
+
+
+# Set after DeviceConfig exists: every key whose value must never be echoed.
+_SECRETS = secret_names(DeviceConfig)
 
 
 def effective_config(cfg: DeviceConfig) -> dict[str, Any]:

@@ -119,10 +119,17 @@ def read_manifest(path: Path) -> ModelManifest:
         raise ModelError(f"{path}: model manifest not found") from None
     except OSError as exc:
         raise ModelError(f"{path}: cannot read model manifest: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ModelError(
+            f"{path}: model manifest is not UTF-8 (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}); expected the JSON `thermoseg-convert` writes"
+        ) from None
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ModelError(f"{path}: model manifest is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise ModelError(f"{path}: model manifest nests too deeply to be a manifest") from None
     try:
         return ModelManifest.model_validate(raw)
     except ValidationError as exc:
