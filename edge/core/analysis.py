@@ -279,9 +279,24 @@ def _measure(
         # warmest smoothed pixel near its mirror site, so symmetric warmth never counts.
         diff = smooth[ys[ok], xs[ok]] - reference[ys[ok], mx[ok]]
         delta = float(diff.mean())
-        peak = float(np.quantile(diff, quantile))
+        peak = _quantile(diff, quantile)
     excess = None if side_median is None else mean_c - side_median
     return _Measure(max_c, mean_c, delta, peak, excess)
+
+
+def _quantile(values: npt.NDArray[np.floating[Any]], q: float) -> float:
+    """``float(np.quantile(values, q))`` (its default linear method, the same arithmetic and so
+    the same bits) without its generic machinery, which costs ~10x more on a region's pixels."""
+    n = values.size
+    virtual = (n - 1) * q
+    lo = int(np.floor(virtual))
+    hi = min(lo + 1, n - 1)
+    part = np.partition(values, (lo, hi) if hi != lo else lo)
+    a, b = part[lo], part[hi]
+    t = virtual - lo
+    diff = b - a
+    # numpy's _lerp: from the nearer end, in the array's dtype (a Python float weight is weak).
+    return float(b - diff * (1 - t)) if t >= 0.5 else float(a + diff * t)
 
 
 def _rule(
