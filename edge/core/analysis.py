@@ -52,7 +52,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.core.imaging import body_from_celsius, body_mask, find_midline
+from edge.core.imaging import body_from_celsius, body_mask, components, find_midline
 from edge.core.roi import BreastROI, full_frame_roi
 from edge.core.table1 import table1_grade
 from edge.errors import FrameError
@@ -387,7 +387,7 @@ def analyse(
     min_area = max(cfg.min_region_px, int(np.ceil(cfg.min_region_frac * denom)))
 
     if fg.any():
-        n, labels, stats, centroids = cv2.connectedComponentsWithStats(fg, connectivity=8)
+        n, labels, stats, centroids = components(fg)
     else:  # most frames segment nothing: labelling would find no component anyway
         n, labels, stats, centroids = 1, fg, np.zeros((1, 5), np.int32), np.zeros((1, 2))
     found = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]

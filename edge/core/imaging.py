@@ -8,7 +8,14 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SKIN_ROOM_GAP_C", "background_colour", "body_from_celsius", "body_mask", "find_midline"]
+__all__ = [
+    "SKIN_ROOM_GAP_C",
+    "background_colour",
+    "body_from_celsius",
+    "body_mask",
+    "components",
+    "find_midline",
+]
 
 U8 = npt.NDArray[np.uint8]
 
@@ -20,6 +27,18 @@ SKIN_ROOM_GAP_C = 5.0  # candidate-axis x column cells scored at once
 def _u8(array: object) -> U8:
     """An OpenCV result as a typed uint8 array (no copy)."""
     return np.asarray(array, dtype=np.uint8)
+
+
+def components(binary: U8) -> tuple[int, npt.NDArray[np.int32], np.ndarray, np.ndarray]:
+    """8-connected components of a 0/1 uint8 image with their stats and centroids.
+
+    The same labels, stats and centroids as ``cv2.connectedComponentsWithStats`` (every
+    algorithm numbers components in raster order), with Grana's block-based algorithm: OpenCV's
+    default (Spaghetti) costs about 3x more with statistics on a frame-size mask."""
+    n, labels, stats, centroids = cv2.connectedComponentsWithStatsWithAlgorithm(
+        binary, 8, cv2.CV_32S, cv2.CCL_GRANA
+    )
+    return int(n), np.asarray(labels, dtype=np.int32), stats, centroids
 
 
 def background_colour(image: U8) -> npt.NDArray[np.float64]:

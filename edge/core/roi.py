@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.core.imaging import body_from_celsius, find_midline
+from edge.core.imaging import body_from_celsius, components, find_midline
 
 __all__ = ["BreastROI", "RoiConfig", "find_roi", "full_frame_roi"]
 
@@ -100,7 +100,7 @@ def full_frame_roi(shape: tuple[int, int], body: npt.NDArray[np.bool_] | None = 
 
 
 def _largest_filled(body: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(body.astype(np.uint8), connectivity=8)
+    n, labels, stats, _ = components(body.astype(np.uint8))
     if n <= 1:
         return body
     keep = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
