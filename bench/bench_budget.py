@@ -33,7 +33,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-
 from bench.common import bench_main, lite_model, median, print_table, replay_files
 
 __all__ = ["STAGES", "TARGET_NON_MODEL_MS", "run"]
