@@ -88,7 +88,7 @@ def _one_pass(
     tracker = AlertTracker(AlertConfig(open_after=3, close_after=3, update_interval_s=1.0), "b")
     publisher.start()
     publisher.wait_connected(10)
-    interpreter = seg._interpreter()
+    interpreter = seg._interpreters[0]  # the pool's one: this thread is the only caller
     describe = seg.describe()
     cpu = dict.fromkeys(STAGES, 0.0)
     tt, pt = time.thread_time, time.process_time
