@@ -96,16 +96,45 @@ def body_from_celsius(
     if hi - lo < 1e-3:  # a flat field has no background to separate
         return np.ones(celsius.shape, dtype=bool)
     scaled = ((celsius - lo) * (255.0 / (hi - lo))).astype(np.uint8)
-    _, fg = cv2.threshold(scaled, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    threshold, fg = cv2.threshold(scaled, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     body = np.asarray(fg, dtype=bool)
     if body.all() or not body.any():
         return np.ones(celsius.shape, dtype=bool)
     # A close-up can be all skin: Otsu then splits the skin itself (warm chest from cooler
     # breasts). A room is far cooler than skin (real frontal views: ~9 °C between the medians,
     # while skin spans ~4 °C below its median), so a "background" this close is skin too.
-    if float(np.median(celsius[~body])) > float(np.median(celsius[body])) - SKIN_ROOM_GAP_C:
+    room, skin = _class_medians(celsius, scaled, int(threshold))
+    if room > skin - SKIN_ROOM_GAP_C:
         return np.ones(celsius.shape, dtype=bool)
     return body
+
+
+def _class_medians(
+    celsius: npt.NDArray[np.float32], scaled: U8, threshold: int
+) -> tuple[float, float]:
+    """``np.median`` of °C at ``scaled <= threshold`` (room) and above it (body), bit for bit.
+
+    ``scaled`` is a monotone map of °C to 0..255, so a value's rank in the frame lies within its
+    level's: a histogram of the levels says which level holds each median's middle value(s),
+    and only that level's pixels are partitioned, not each class whole."""
+    flat, levels = celsius.ravel(), scaled.ravel()
+    below = np.concatenate(([0], np.cumsum(np.bincount(levels, minlength=256))))
+    n_room = int(below[threshold + 1])
+
+    def value(rank: int) -> np.float32:
+        level = int(np.searchsorted(below, rank, side="right")) - 1
+        members = flat[levels == level]
+        k = rank - int(below[level])
+        return np.partition(members, k)[k]
+
+    def median(start: int, count: int) -> float:
+        lo, hi = start + (count - 1) // 2, start + count // 2
+        if lo == hi:
+            return float(value(lo))
+        # numpy's median of an even count: the mean of the two middle values, in their dtype.
+        return float(np.mean(np.array([value(lo), value(hi)], dtype=flat.dtype)))
+
+    return median(0, n_room), median(n_room, flat.size - n_room)
 
 
 def find_midline(
