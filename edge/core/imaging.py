@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import cv2
@@ -137,6 +138,29 @@ def _class_medians(
     return median(0, n_room), median(n_room, flat.size - n_room)
 
 
+# Mirror tables are cached up to this frame width (a Lepton's 160, a Boson's 320: <= 1 MB).
+_MIRROR_CACHE_MAX_W = 320
+
+
+@functools.lru_cache(maxsize=2)
+def _mirror_table_all(w: int) -> tuple[np.ndarray, np.ndarray]:
+    mirror = np.arange(2 * w - 1)[:, None] - np.arange(w)[None, :]
+    inside = (mirror >= 0) & (mirror < w)
+    clipped = np.clip(mirror, 0, w - 1).astype(np.intp)
+    clipped.flags.writeable = inside.flags.writeable = False
+    return clipped, inside
+
+
+def _mirror_table(w: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """For axes ``s = start..stop-1`` (in half pixels): each column's mirror ``s - x`` (clipped
+    into the image) and whether it is inside; a camera's frames share one table (cached)."""
+    if w <= _MIRROR_CACHE_MAX_W:
+        clipped, inside = _mirror_table_all(w)
+        return clipped[start:stop], inside[start:stop]
+    mirror = np.arange(start, stop)[:, None] - np.arange(w)[None, :]
+    return np.clip(mirror, 0, w - 1), (mirror >= 0) & (mirror < w)
+
+
 def find_midline(
     body: npt.NDArray[Any], method: str = "mirror", search_frac: float = 0.25
 ) -> float:
@@ -162,13 +186,12 @@ def find_midline(
     # scores equal a column-by-column loop's.
     s = np.arange(first, last + 1)
     score = np.empty(len(s), dtype=np.float64)
-    cols = np.arange(w)
     step = max(1, _MIDLINE_CHUNK // w)  # bounded memory whatever the frame's width
-    for start in range(0, len(s), step):
-        mirror = s[start : start + step, None] - cols[None, :]
-        inside = (mirror >= 0) & (mirror < w)
-        mismatch = np.where(inside, np.abs(profile - profile[np.clip(mirror, 0, w - 1)]), profile)
-        score[start : start + step] = mismatch.sum(axis=1) / total
+    for start in range(first, last + 1, step):
+        stop = min(start + step, last + 1)
+        mirror, inside = _mirror_table(w, start, stop)
+        mismatch = np.where(inside, np.abs(profile - profile[mirror]), profile)
+        score[start - first : stop - first] = mismatch.sum(axis=1) / total
     axes = s / 2.0
     # Best score; ties go to the axis nearest the centre of mass, then to the leftmost.
     best = np.lexsort((axes, np.abs(axes - cx), score))[0]
