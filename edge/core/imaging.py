@@ -30,7 +30,7 @@ def _u8(array: object) -> U8:
     return np.asarray(array, dtype=np.uint8)
 
 
-def components(binary: U8) -> tuple[int, npt.NDArray[np.int32], np.ndarray, np.ndarray]:
+def components(binary: U8) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """8-connected components of a 0/1 uint8 image with their stats and centroids.
 
     The same labels, stats and centroids as ``cv2.connectedComponentsWithStats`` (every
@@ -39,7 +39,7 @@ def components(binary: U8) -> tuple[int, npt.NDArray[np.int32], np.ndarray, np.n
     n, labels, stats, centroids = cv2.connectedComponentsWithStatsWithAlgorithm(
         binary, 8, cv2.CV_32S, cv2.CCL_GRANA
     )
-    return int(n), np.asarray(labels, dtype=np.int32), stats, centroids
+    return int(n), np.asarray(labels), np.asarray(stats), np.asarray(centroids)
 
 
 def background_colour(image: U8) -> npt.NDArray[np.float64]:
