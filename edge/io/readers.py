@@ -21,7 +21,6 @@ Anything truncated, empty, non-numeric or of the wrong shape raises
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 from pathlib import Path
@@ -34,6 +33,7 @@ import numpy.typing as npt
 from edge.core.frame import Frame, FrameKind
 from edge.errors import FrameError
 from edge.io._dmr_text import check_celsius_range, parse_temperature_matrix
+from edge.io._npy import load_npy
 
 __all__ = [
     "FORMATS",
@@ -83,7 +83,7 @@ def _sniff(head: bytes) -> str:
 def _read_npy(path: Path, data: bytes | None = None) -> tuple[np.ndarray, FrameKind]:
     try:
         # From the bytes already read when given (no second open and read of the file).
-        array = np.load(path if data is None else io.BytesIO(data), allow_pickle=False)
+        array = np.load(path, allow_pickle=False) if data is None else load_npy(data)
     except (ValueError, EOFError, OSError) as exc:
         raise FrameError(
             f"{path}: not a readable .npy array (truncated or corrupt): {exc}"
