@@ -384,13 +384,13 @@ def analyse(
     else:
         body_b = np.ones(shape, dtype=bool)
     body_b = body_b | (fg > 0)
-    body_area = int(body_b.sum())
+    body_area = int(np.count_nonzero(body_b))
     denom = body_area if body_area > 0 else fg.size
     if roi is None:
         roi = full_frame_roi(shape, body_b)
         roi = replace(roi, midline_x=find_midline(body_b, cfg.midline, cfg.midline_search_frac))
     midline = roi.midline_x
-    roi_area = max(int(roi.mask.sum()), 1)
+    roi_area = max(int(np.count_nonzero(roi.mask)), 1)  # a 0/1 mask: its sum
     min_area = max(cfg.min_region_px, int(np.ceil(cfg.min_region_frac * denom)))
 
     if fg.any():
