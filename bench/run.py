@@ -16,7 +16,7 @@ Sections (each also runs alone as ``python -m bench.<module>``):
 6. ``dashboard``: snapshot size and cost per alert, alert-to-screen latency in headless Chromium
    (:mod:`bench.bench_dashboard`).
 
-    python -m bench.run                     # everything (under 10 minutes on 2 idle cores)
+    python -m bench.run                     # everything (target: under 10 minutes, 2 idle cores)
     python -m bench.run --quick             # smoke sizes (about a minute)
     python -m bench.run --only pipeline,memory   # re-measure these, keep the rest
     python -m bench.run --long              # also the 100k-alert outbox drain (minutes more)
