@@ -46,7 +46,7 @@ __all__ = ["import_costs", "run", "startup_run"]
 
 log = logging.getLogger(__name__)
 
-TARGET_RSS_MB = 150.0
+TARGET_RSS_MB = 120.0
 IMPORTS = {
     "python": "pass",
     "numpy": "import numpy",

@@ -12,7 +12,15 @@ Per segmenter (default thread settings: 2 LiteRT threads, 1 OpenCV thread):
 * capture-to-PUBACK latency of the alerts (p50/p99), split at the outbox write;
 * raw interpreter frames/s of the same ``.tflite`` file (``invoke()`` only, input already set,
   same threads) measured just before each run, and the ratio end-to-end ÷ raw: our overhead;
-* headroom: end-to-end frames/s ÷ 8.7 Hz, the Lepton's rate.
+* headroom: end-to-end frames/s ÷ 8.7 Hz, the Lepton's rate;
+* the other processes on the same cores: mosquitto and the subscriber (this process) are not
+  pinned away from the daemon; they share its cores as they would on a device running its own
+  broker. Their CPU per frame is measured (``/proc/<pid>/stat`` of mosquitto, this process's
+  CPU clock) and reported next to the ratio, so the share they take is visible. The raw
+  ``invoke()`` figure is measured alone, with neither running;
+* one core (not with ``--quick``): the shipped default again with this process, mosquitto and the
+  daemon pinned to one CPU (``sched_setaffinity``, as ``taskset -c``), a stand-in for a small
+  device: end-to-end frames/s and headroom over 8.7 Hz there.
 
 Each figure is the median of ``repeats`` runs, the segmenters interleaved run by run.
 
@@ -23,6 +31,7 @@ Each figure is the median of ``repeats`` runs, the segmenters interleaved run by
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -32,13 +41,16 @@ import numpy as np
 
 from bench.common import (
     LEPTON_HZ,
+    OPTIONS,
     bench_main,
     daemon_config,
     lite_model,
     median,
     model_origin,
     percentile,
+    pinned,
     print_table,
+    process_cpu_s,
     replay_files,
     write_config,
 )
@@ -118,8 +130,12 @@ def _one_run(
     sub = Subscriber(MqttConfig(host=broker.host, port=broker.port), "thermoseg/bench/alerts")
     sub.start()
     sub.wait_subscribed(10)
+    broker_pid = broker._proc.pid if broker._proc is not None else -1
+    broker_cpu, own_cpu = process_cpu_s(broker_pid), time.process_time()
     try:
         result = run_probe(config, max_frames=frames)
+        broker_cpu = process_cpu_s(broker_pid) - broker_cpu
+        own_cpu = time.process_time() - own_cpu
         deadline = time.monotonic() + 5
         received = _collect(sub)
         while len(received) < result["alerts_acked"] and time.monotonic() < deadline:
@@ -141,6 +157,8 @@ def _one_run(
         "put_to_puback_p50_ms": percentile(lat["put_to_puback"], 50),
         "peak_rss_mb": result["peak_rss_mb"],
         "queue_drops": result["queue_drops"],
+        "mosquitto_cpu_ms_per_frame": broker_cpu * 1e3 / max(result["frames"], 1),
+        "subscriber_cpu_ms_per_frame": own_cpu * 1e3 / max(result["frames"], 1),
     }
 
 
@@ -163,6 +181,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                     )
                     row["raw_invoke_fps"] = raw
                     runs[name].append(row)
+        one_core = None if quick else _one_core(folder, files, segs["tflite lite int8"], frames)
     table: dict[str, Any] = {}
     for name, rows in runs.items():
         summary: dict[str, Any] = {
@@ -181,8 +200,27 @@ def run(quick: bool = False) -> dict[str, Any]:
         "runs": repeats,
         "frames_per_run": frames,
         "replay": f"{len(files)} files from {subjects} phantom subjects, 160x120, fps 0",
+        "cores": sorted(OPTIONS["cores"]) if OPTIONS["cores"] else "all",
         "segmenters": table,
+        "one_core": one_core,
         "per_run": runs,
+    }
+
+
+def _one_core(folder: Path, files: list[Path], seg: dict[str, Any], frames: int) -> dict[str, Any]:
+    """The shipped default with everything (this process, mosquitto, the daemon) on one CPU."""
+    core = min(OPTIONS["cores"] or os.sched_getaffinity(0))
+    with pinned({core}), LocalBroker(workdir=folder / "broker-1core") as broker:
+        raw = raw_invoke_fps(Path(seg["model"]), 2, 3.0)
+        row = _one_run(folder / "one-core", broker, files, seg, frames)
+    return {
+        "cpu": core,
+        "fps": row["fps"],
+        "headroom_x": row["fps"] / LEPTON_HZ,
+        "raw_invoke_fps": raw,
+        "overhead_ratio": row["fps"] / raw,
+        "capture_to_puback_p50_ms": row["capture_to_puback_p50_ms"],
+        "mosquitto_cpu_ms_per_frame": row["mosquitto_cpu_ms_per_frame"],
     }
 
 
@@ -218,6 +256,20 @@ def print_result(result: dict[str, Any]) -> None:
         ],
         rows,
     )
+    print(
+        "mosquitto and the subscriber share the daemon's cores (CPU ms per frame): "
+        + ", ".join(
+            f"{name} {s['mosquitto_cpu_ms_per_frame']:.2f} + {s['subscriber_cpu_ms_per_frame']:.2f}"
+            for name, s in result["segmenters"].items()
+        )
+    )
+    one = result.get("one_core")
+    if one:
+        print(
+            f"one core (CPU {one['cpu']}; daemon, mosquitto and subscriber pinned): shipped int8 "
+            f"{one['fps']:.1f} frames/s end to end, {one['headroom_x']:.2f}× 8.7 Hz, raw invoke "
+            f"{one['raw_invoke_fps']:.1f}/s (e2e ÷ raw {one['overhead_ratio']:.2f})"
+        )
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ space) and ``VmRSS`` (now). ``ru_maxrss`` is not used for children: see
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from edge.device.config import parse_config, to_toml
 
 __all__ = [
     "LEPTON_HZ",
+    "OPTIONS",
     "ROOT",
     "bench_main",
     "daemon_config",
@@ -33,8 +35,10 @@ __all__ = [
     "machine",
     "median",
     "percentile",
+    "pinned",
     "print_table",
     "proc_status_mb",
+    "process_cpu_s",
     "replay_files",
     "wait_peak_rss_mb",
     "write_config",
@@ -44,6 +48,10 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 LEPTON_HZ = 8.7  # the FLIR Lepton's frame rate: the camera never delivers more
+# Options of ``python -m bench.run`` every section reads: ``long`` adds the slow points (the
+# 100k-alert outbox drain), ``cores`` pins the bench and every process it starts (mosquitto,
+# the daemon) to those CPUs, as ``taskset -c`` would (None: all cores).
+OPTIONS: dict[str, Any] = {"long": False, "cores": None}
 
 
 def median(values: Iterable[float]) -> float:
@@ -128,6 +136,30 @@ def print_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in body:
         print("| " + " | ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) + " |")
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process (``/proc/<pid>/stat``; NaN once gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def pinned(cores: set[int] | None) -> Iterator[None]:
+    """Pin this thread (and so every thread and child process it starts meanwhile) to
+    ``cores``, as ``taskset -c`` would; None: no change."""
+    if cores is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cores)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def proc_status_mb(pid: int) -> dict[str, float]:

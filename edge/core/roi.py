@@ -100,10 +100,12 @@ def full_frame_roi(shape: tuple[int, int], body: npt.NDArray[np.bool_] | None = 
 
 
 def _largest_filled(body: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(body.astype(np.uint8), connectivity=8)
+    # Labels alone and a histogram of them: OpenCV's statistics cost ~3x the labelling here.
+    n, labels = cv2.connectedComponents(body.astype(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
         return body
-    keep = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    area = np.bincount(np.asarray(labels).ravel(), minlength=n)
+    keep = 1 + int(np.argmax(area[1:]))
     part = (labels == keep).astype(np.uint8)
     # Fill holes: background reachable from the border stays background.
     padded = np.pad(part, 1)

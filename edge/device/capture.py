@@ -43,19 +43,20 @@ class CaptureConfig(BaseModel):
 
 
 class DropOldestQueue:
-    """A bounded FIFO whose ``put`` never blocks: when full, the oldest item is dropped.
+    """A bounded FIFO (of frames, or what the capture thread made of them) whose ``put`` never
+    blocks: when full, the oldest item is dropped.
 
     With ``block=True`` ``put`` instead waits for room (or for ``close()``), so nothing is lost.
     """
 
     def __init__(self, maxsize: int, *, block: bool = False) -> None:
-        self._items: deque[Frame] = deque()
+        self._items: deque[Any] = deque()
         self._maxsize = maxsize
         self._block = block
         self._cond = threading.Condition()
         self._closed = False
 
-    def put(self, item: Frame) -> int:
+    def put(self, item: Any) -> int:
         """Add ``item``; returns how many old items were dropped to make room (0 or 1)."""
         with self._cond:
             if self._block:
@@ -69,7 +70,7 @@ class DropOldestQueue:
             self._cond.notify()
             return dropped
 
-    def get(self, timeout: float | None = None) -> Frame | None:
+    def get(self, timeout: float | None = None) -> Any | None:
         """The oldest item, or None after ``timeout`` or once closed and empty."""
         with self._cond:
             if not self._items and not self._closed:
@@ -110,6 +111,7 @@ class CaptureThread(threading.Thread):
         *,
         on_bad: Callable[[int], None] = lambda n: None,
         on_drop: Callable[[int], None] = lambda n: None,
+        prepare: Callable[[Frame], Any] | None = None,
     ) -> None:
         super().__init__(name=f"capture-{source.type}", daemon=True)
         self.source = source
@@ -117,6 +119,8 @@ class CaptureThread(threading.Thread):
         self.cfg = cfg
         self._on_bad = on_bad
         self._on_drop = on_drop
+        # What is queued: the frame itself, or ``prepare(frame)`` (None: skipped, it counted it).
+        self._prepare = prepare
         self._stop_event = threading.Event()
         self.state: CameraState = "running"
         self.reopens = 0  # successful reopens since start
@@ -160,7 +164,10 @@ class CaptureThread(threading.Thread):
                 self.exhausted = True
                 log.info("capture: %s has no more frames", self.source.type)
                 return
-            dropped = self.queue.put(frame)
+            item = frame if self._prepare is None else self._prepare(frame)
+            if item is None:
+                continue
+            dropped = self.queue.put(item)
             if dropped:
                 self._on_drop(dropped)
 

@@ -1,14 +1,16 @@
 """Frames to alerts: capture thread -> drop-oldest queue -> preprocess -> segment -> hand-off
 -> analyse -> alert tracker -> publish.
 
-Three threads: the capture thread (:class:`~edge.device.capture.CaptureThread`) only reads the
-camera, so a slow model never stalls the camera's USB stream; the inference thread takes the
-newest frames (the queue drops the oldest), preprocesses and segments them; the analysis thread
-measures regions, runs the alert tracker and publishes. The two work threads overlap (the
+Three threads: the capture thread (:class:`~edge.device.capture.CaptureThread`) reads the
+camera and preprocesses each frame (breast ROI, model input: no model, so a slow model never
+stalls the camera's USB stream); the inference thread takes the newest prepared frames (the
+queue drops the oldest) and only segments them, so the interpreter is fed back to back; the
+analysis thread measures regions, runs the alert tracker and publishes. The two work threads overlap (the
 model's ``invoke()`` releases the GIL), so frame *n* is analysed while frame *n + 1* is
 segmented. They meet in a small bounded FIFO, so frames and alert events keep their order.
 Per-stage latencies and counters go to :class:`~edge.device.stats.PipelineStats` for the stats topic;
-``total`` runs from the start of preprocessing to the end of publishing (hand-off wait included).
+``total`` runs from the start of preprocessing to the end of publishing (queue and hand-off
+waits included).
 
 :meth:`Pipeline.request_stop` stops the camera; the work threads then drain what is queued and
 end. A frame that fails anywhere is logged, counted as bad and skipped: bad input never stops the
@@ -56,6 +58,7 @@ class _Prepared:
     prepared: Prepared
     t0: float
     preprocess_ms: float
+    cfg: PreprocessConfig | None = None  # what it was prepared with (a model switch may change it)
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,12 @@ class Pipeline:
         self.max_frames = max_frames
         self.queue = DropOldestQueue(capture.queue_size, block=capture.when_full == "block")
         self.capture = CaptureThread(
-            source, self.queue, capture, on_bad=self.stats.count_bad, on_drop=self.stats.count_drop
+            source,
+            self.queue,
+            capture,
+            on_bad=self.stats.count_bad,
+            on_drop=self.stats.count_drop,
+            prepare=self._prepare,
         )
         self._describe = segmenter.describe()
         self._next_segmenter: Segmenter | None = None  # handed over by switch_segmenter()
@@ -181,22 +189,21 @@ class Pipeline:
                 if self._next_segmenter is not None:
                     ready = self._take_next_segmenter(ready)
                 if ready is None:
-                    frame = self.queue.get(timeout=0.5)
-                    if frame is None:
+                    queued = self.queue.get(timeout=0.5)
+                    if queued is None:
                         if self.queue.closed and not len(self.queue):
                             break
                         continue
-                    ready = self._prepare(frame)
+                    ready = self._current(queued)
                     if ready is None:
                         continue
                 item = self._segment(ready)
-                # Preprocess the next frame (when one is waiting) before handing this one off:
-                # it then runs while the analysis thread is idle, and the analysis overlaps
-                # with the next invoke(), which releases the GIL, instead of with preprocessing.
+                # Take the next prepared frame (when one is waiting) before handing this one
+                # off, so the next invoke() starts as soon as this one is passed on.
                 ready = None
                 if item is not None and self._may_take(1):
                     waiting = self.queue.get(timeout=0)
-                    ready = None if waiting is None else self._prepare(waiting)
+                    ready = None if waiting is None else self._current(waiting)
                 if item is not None and not self._handoff.put(item, self._analyst):
                     break
         finally:
@@ -259,16 +266,24 @@ class Pipeline:
         return [] if item is None else self._finish(item)
 
     def _prepare(self, frame: Frame) -> _Prepared | None:
-        """Preprocess ``frame``; None (counted bad, logged) when it fails."""
+        """Preprocess ``frame`` (capture thread, or here after a model switch); None (counted
+        bad, logged) when it fails."""
+        cfg = self.preprocess_cfg
         try:
             t0 = time.perf_counter()
-            prepared = prepare(frame, self.preprocess_cfg)
+            prepared = prepare(frame, cfg)
             t1 = time.perf_counter()
         except Exception as exc:  # one bad frame must never stop the device
             self.stats.count_bad()
             self._log_failure(frame, exc)
             return None
-        return _Prepared(prepared, t0, (t1 - t0) * 1e3)
+        return _Prepared(prepared, t0, (t1 - t0) * 1e3, cfg)
+
+    def _current(self, ready: _Prepared) -> _Prepared | None:
+        """A queued frame, prepared again when a model switch changed the preprocessing since."""
+        if ready.cfg is None or ready.cfg == self.preprocess_cfg:
+            return ready
+        return self._prepare(ready.prepared.frame)
 
     def _segment(self, ready: _Prepared) -> _Segmented | None:
         """Segment a preprocessed frame; None (counted bad, logged) when it fails."""

@@ -33,6 +33,7 @@ import numpy.typing as npt
 from edge.core.frame import Frame, FrameKind
 from edge.errors import FrameError
 from edge.io._dmr_text import check_celsius_range, parse_temperature_matrix
+from edge.io._npy import load_npy
 
 __all__ = [
     "FORMATS",
@@ -79,9 +80,10 @@ def _sniff(head: bytes) -> str:
     return "unknown"
 
 
-def _read_npy(path: Path) -> tuple[np.ndarray, FrameKind]:
+def _read_npy(path: Path, data: bytes | None = None) -> tuple[np.ndarray, FrameKind]:
     try:
-        array = np.load(path, allow_pickle=False)
+        # From the bytes already read when given (no second open and read of the file).
+        array = np.load(path, allow_pickle=False) if data is None else load_npy(data)
     except (ValueError, EOFError, OSError) as exc:
         raise FrameError(
             f"{path}: not a readable .npy array (truncated or corrupt): {exc}"
@@ -94,7 +96,7 @@ def _read_npy(path: Path) -> tuple[np.ndarray, FrameKind]:
         if not np.isfinite(array).all():
             raise FrameError(f"{path}: the °C array contains NaN or infinity")
         check_celsius_range(array, path, "the °C array's")
-        return array.astype(np.float32), "celsius"
+        return array.astype(np.float32, copy=False), "celsius"  # np.load's own array
     if array.ndim == 3 and array.shape[2] == 3 and array.dtype == np.uint8:
         return np.ascontiguousarray(array), "rgb"
     raise FrameError(
@@ -190,7 +192,7 @@ def read_frame(path: str | Path, *, sequence: int = 0, resolution_k: float = 0.0
     container = _sniff(data.removeprefix(b"\xef\xbb\xbf")[:16])  # a BOM may precede text
     kind: FrameKind
     if container == "npy":
-        pixels, kind = _read_npy(path)
+        pixels, kind = _read_npy(path, data)
         fmt = "npy"
     elif container == "text":
         pixels, kind, fmt = parse_temperature_matrix(path, data), "celsius", "dmr-txt"

@@ -89,10 +89,14 @@ class TFLiteSegmenter(Segmenter):
         self.manifest: ModelManifest
         self._content: bytes | None
         self.manifest, self._content = load_verified(self.model_path)
-        self._local = threading.local()
+        # Interpreters are pooled, not kept per thread: a LiteRT interpreter serves one call at
+        # a time, and each holds its own packed weights, arena and thread pool (megabytes), so
+        # the daemon's inference thread reuses the one made here instead of making a second.
         self._lock = threading.Lock()
-        self._interpreters: list[Any] = []
-        interpreter = self._interpreter()  # the first one validates the tensors
+        self._interpreters: list[Any] = []  # every interpreter made (closed together)
+        self._idle: list[Any] = []  # those no call is using now
+        interpreter = self._acquire()  # the first one validates the tensors
+        self._release(interpreter)
         inputs = interpreter.get_input_details()
         outputs = interpreter.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1:
@@ -123,18 +127,25 @@ class TFLiteSegmenter(Segmenter):
             config.num_threads,
         )
 
-    def _interpreter(self) -> Any:
-        interpreter = getattr(self._local, "interpreter", None)
-        if interpreter is None:
-            if self._content is None:
+    def _acquire(self) -> Any:
+        """An idle interpreter, or a new one when every one is busy (concurrent callers)."""
+        with self._lock:
+            content = self._content
+            if content is None:
                 raise ModelError(f"{self.model_path}: segmenter is closed")
-            interpreter = make_interpreter(
-                self._content, self.config.num_threads, source=str(self.model_path)
-            )
-            self._local.interpreter = interpreter
-            with self._lock:
-                self._interpreters.append(interpreter)
+            if self._idle:
+                return self._idle.pop()
+        interpreter = make_interpreter(
+            content, self.config.num_threads, source=str(self.model_path)
+        )
+        with self._lock:
+            self._interpreters.append(interpreter)
         return interpreter
+
+    def _release(self, interpreter: Any) -> None:
+        with self._lock:
+            if self._content is not None:  # not closed meanwhile
+                self._idle.append(interpreter)
 
     def probabilities(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
         """RGB uint8 (S, S, 3) → the model's probability map, float32 (S, S) in 0..1."""
@@ -146,10 +157,13 @@ class TFLiteSegmenter(Segmenter):
                 f"tflite segmenter: image shape {image.shape}; {self.model_path.name} expects "
                 f"({self.size}, {self.size}, 3) from edge.core.preprocess.to_model_input"
             )
-        interpreter = self._interpreter()
-        interpreter.set_tensor(self._in_index, _quantize(image, self.manifest.input)[None])
-        interpreter.invoke()
-        raw = interpreter.get_tensor(self._out_index)
+        interpreter = self._acquire()
+        try:
+            interpreter.set_tensor(self._in_index, _quantize(image, self.manifest.input)[None])
+            interpreter.invoke()
+            raw = interpreter.get_tensor(self._out_index)  # a copy: the interpreter may go back
+        finally:
+            self._release(interpreter)
         return _dequantize(raw, self.manifest.output).reshape(self.size, self.size)
 
     def segment(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
@@ -170,5 +184,5 @@ class TFLiteSegmenter(Segmenter):
     def close(self) -> None:
         with self._lock:
             self._interpreters.clear()
-        self._local = threading.local()
-        self._content = None
+            self._idle.clear()
+            self._content = None

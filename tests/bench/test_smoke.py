@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bench import bench_codebook, bench_memory, bench_mqtt, bench_scaling, bench_tflite, run
+from bench import (
+    bench_budget,
+    bench_codebook,
+    bench_memory,
+    bench_mqtt,
+    bench_scaling,
+    bench_tflite,
+    run,
+)
 from edge.io.manifest import QUANT_MODES
 
 
@@ -69,3 +77,20 @@ def test_scaling_bench_drains_a_queued_outbox_once_the_broker_is_up() -> None:
     queued = result["outbox"]["300"]
     assert queued["left_in_outbox"] == 0 and queued["drain_s"] > 0
     assert queued["offline_rss_mb"] > 0
+
+
+def test_budget_bench_splits_each_frames_cpu_into_stages_and_sums_what_is_not_the_model() -> None:
+    result = bench_budget.run(quick=True)
+    ms = result["cpu_ms_per_frame"]
+    assert set(bench_budget.STAGES) <= set(ms)
+    assert ms["invoke"] > 0 and ms["preprocess"] > 0 and ms["analysis"] > 0 and ms["read"] > 0
+    outside = sum(v for k, v in ms.items() if k not in ("invoke", "non-model"))
+    assert abs(ms["non-model"] - outside) < 1e-3  # rounding of each figure only
+
+
+def test_bench_cores_option_pins_the_run_and_is_recorded(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    assert run.main(["--quick", "--only", "budget", "--cores", "0", "--out", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert results["cores"] == [0]
+    assert results["budget"]["cpu_ms_per_frame"]["non-model"] > 0
