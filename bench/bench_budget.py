@@ -2,7 +2,7 @@
 
 The daemon's own code runs stage by stage in this process on the phantom replay (Lepton
 160×120 ``.npy`` files, the same camera-like order as :mod:`bench.bench_pipeline`), with the
-shipped default model (``edge/models/lite-int8.tflite``) and the ROI and ΔT analysis of the
+shipped default model (``edge/models/lite-<quant>.tflite``, the float32 model since v2) and the ROI and ΔT analysis of the
 default config. Each stage is timed with the CPU clock of the thread that runs it in the
 daemon, so other processes on the machine (a busy CI box) barely move the figures:
 
@@ -77,7 +77,7 @@ def _one_pass(
     from edge.segmenters.tflite import TFLiteConfig, TFLiteSegmenter
     from edge.sources.replay import ReplayConfig, ReplaySource
 
-    seg = TFLiteSegmenter(TFLiteConfig(model=lite_model("int8"), num_threads=threads))
+    seg = TFLiteSegmenter(TFLiteConfig(model=lite_model(), num_threads=threads))
     pre_cfg = seg.expected_preprocess()
     ana_cfg = AnalysisConfig()
     source = ReplaySource(ReplayConfig(files=files, fps=0.0, loop=True))
@@ -153,7 +153,7 @@ def run(quick: bool = False, threads: int = 2) -> dict[str, Any]:
     return {
         "passes": passes,
         "frames_per_pass": frames,
-        "model": f"shipped lite-int8.tflite, {threads} LiteRT thread(s)",
+        "model": f"shipped {lite_model().name}, {threads} LiteRT thread(s)",
         "cpu_ms_per_frame": table,
         "per_pass": [{k: round(r[k], 4) for k in keys} for r in rows],
         "non_model_target_ms": TARGET_NON_MODEL_MS,

@@ -12,7 +12,7 @@ its status topic. Measured, median of ``repeats`` runs:
 * what the libraries cost: peak RSS of ``python -c "import X"`` for the big imports.
 
     python -m bench.bench_memory            # 3 runs per segmenter
-    python -m bench.bench_memory --quick    # 1 run, codebook and int8
+    python -m bench.bench_memory --quick    # 1 run, codebook and the shipped default
 """
 
 from __future__ import annotations
@@ -227,7 +227,7 @@ def print_result(result: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    bench_main(__doc__, run, print_result, "1 run, codebook and int8 only")
+    bench_main(__doc__, run, print_result, "1 run, codebook and the shipped default only")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ Per segmenter (default thread settings: 2 LiteRT threads, 1 OpenCV thread):
 Each figure is the median of ``repeats`` runs, the segmenters interleaved run by run.
 
     python -m bench.bench_pipeline            # 3 runs × 200 frames per segmenter
-    python -m bench.bench_pipeline --quick    # 1 run × 40 frames, codebook and int8
+    python -m bench.bench_pipeline --quick    # 1 run × 40 frames, codebook and the shipped default
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from bench.common import (
+    DEFAULT_QUANT,
     LEPTON_HZ,
     OPTIONS,
     bench_main,
@@ -64,11 +65,14 @@ __all__ = ["capture_section", "raw_invoke_fps", "run", "segmenters"]
 
 log = logging.getLogger(__name__)
 
-QUANTS = ("int8", "dynamic", "float16", "float32")
+QUANTS = (
+    DEFAULT_QUANT,
+    *(q for q in ("int8", "dynamic", "float16", "float32") if q != DEFAULT_QUANT),
+)
 
 
 def segmenters(quick: bool) -> dict[str, dict[str, Any]]:
-    """Name -> segmenter config section; the default int8 lite model first after the codebook."""
+    """Name -> segmenter config section; the shipped default lite model first after the codebook."""
     out: dict[str, dict[str, Any]] = {"codebook": {"type": "codebook"}}
     for quant in QUANTS[:1] if quick else QUANTS:
         out[f"tflite lite {quant}"] = {"type": "tflite", "model": str(lite_model(quant))}
@@ -181,7 +185,11 @@ def run(quick: bool = False) -> dict[str, Any]:
                     )
                     row["raw_invoke_fps"] = raw
                     runs[name].append(row)
-        one_core = None if quick else _one_core(folder, files, segs["tflite lite int8"], frames)
+        one_core = (
+            None
+            if quick
+            else _one_core(folder, files, segs[f"tflite lite {DEFAULT_QUANT}"], frames)
+        )
     table: dict[str, Any] = {}
     for name, rows in runs.items():
         summary: dict[str, Any] = {
@@ -266,7 +274,7 @@ def print_result(result: dict[str, Any]) -> None:
     one = result.get("one_core")
     if one:
         print(
-            f"one core (CPU {one['cpu']}; daemon, mosquitto and subscriber pinned): shipped int8 "
+            f"one core (CPU {one['cpu']}; daemon, mosquitto and subscriber pinned): shipped {DEFAULT_QUANT} "
             f"{one['fps']:.1f} frames/s end to end, {one['headroom_x']:.2f}× 8.7 Hz, raw invoke "
             f"{one['raw_invoke_fps']:.1f}/s (e2e ÷ raw {one['overhead_ratio']:.2f})"
         )

@@ -28,6 +28,7 @@ from typing import Any
 
 from bench.bench_pipeline import capture_section, segmenters
 from bench.common import (
+    DEFAULT_QUANT,
     LEPTON_HZ,
     OPTIONS,
     ROOT,
@@ -164,18 +165,18 @@ def run(quick: bool = False) -> dict[str, Any]:
     depths: tuple[int, ...] = (0, 300) if quick else (0, 10_000)
     if OPTIONS["long"]:  # ``bench.run --long``: the 100k drain alone takes minutes
         depths += (100_000,)
-    segs = segmenters(quick=True)  # codebook and the default int8 lite model
+    segs = segmenters(quick=True)  # codebook and the shipped default lite model
     with tempfile.TemporaryDirectory(prefix="thermoseg-bench-scale-") as tmp:
         folder = Path(tmp)
         resolution = _resolution_rows(folder, segs, repeats, frames, subjects)
-        default = segs["tflite lite int8"]
+        default = segs[f"tflite lite {DEFAULT_QUANT}"]
         offline = 10 if quick else 40
         outbox = _outbox_rows(folder, default, depths, repeats, offline)
     return {
         "runs": repeats,
         "frames_per_run": frames,
         "resolution": resolution,
-        "outbox_segmenter": "tflite lite int8",
+        "outbox_segmenter": f"tflite lite {DEFAULT_QUANT}",
         "outbox_offline_frames": offline,
         "outbox": outbox,
     }

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from edge.device.config import parse_config, to_toml
+from edge.segmenters.tflite import DEFAULT_MODEL
 
 __all__ = [
     "LEPTON_HZ",
@@ -43,6 +44,9 @@ __all__ = [
     "wait_peak_rss_mb",
     "write_config",
 ]
+
+# The quantisation of the shipped default model (edge/models/lite-<quant>.tflite).
+DEFAULT_QUANT = Path(DEFAULT_MODEL).stem.removeprefix("lite-")
 
 log = logging.getLogger(__name__)
 
@@ -202,9 +206,10 @@ def wait_peak_rss_mb(
     return proc.returncode, peak
 
 
-def lite_model(quant: str = "int8") -> Path:
-    """The lite U-Net as a ``.tflite`` with its manifest: the shipped default when present
-    (``edge/models/lite-int8.tflite``), else bench_tflite's cached conversion of the lite run."""
+def lite_model(quant: str | None = None) -> Path:
+    """The lite U-Net as a ``.tflite`` with its manifest (``quant`` None: the shipped default's):
+    the shipped file when present, else bench_tflite's cached conversion of the lite run."""
+    quant = quant or DEFAULT_QUANT
     shipped = ROOT / "edge" / "models" / f"lite-{quant}.tflite"
     if shipped.is_file() and shipped.with_suffix(".json").is_file():
         return shipped

@@ -40,7 +40,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import LEPTON_HZ, OPTIONS, ROOT, machine, pinned, print_table
+from bench.common import DEFAULT_QUANT, LEPTON_HZ, OPTIONS, ROOT, machine, pinned, print_table
 
 __all__ = ["SECTIONS", "codebook_all_cores", "main", "summary_rows"]
 
@@ -154,7 +154,7 @@ def summary_rows(results: dict[str, Any]) -> list[list[Any]]:
         target = results["budget"]["non_model_target_ms"]
         rows.append(
             [
-                "shipped int8: non-model CPU ms/frame",
+                f"shipped {DEFAULT_QUANT}: non-model CPU ms/frame",
                 budget["non-model"],
                 f"<= {target}",
                 _ok(budget["non-model"] <= target),
@@ -193,7 +193,7 @@ def summary_rows(results: dict[str, Any]) -> list[list[Any]]:
     if one:
         rows.append(
             [
-                "shipped int8, one core: frames/s (÷ 8.7 Hz)",
+                f"shipped {DEFAULT_QUANT}, one core: frames/s (÷ 8.7 Hz)",
                 f"{one['fps']:.1f} ({one['headroom_x']:.2f}×)",
                 ">= 1×",
                 _ok(one["headroom_x"] >= 1),
