@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.errors import FrameError
+from edge.io.limits import DEFAULT_LIMITS, ReadLimits, check_dims
 
 __all__ = ["CELSIUS_RANGE", "check_celsius_range", "parse_temperature_matrix"]
 
@@ -36,18 +37,27 @@ def check_celsius_range(values: np.ndarray, path: Path, what: str) -> None:
 
 
 def _tokens_per_line(text: bytes) -> npt.NDArray[np.intp]:
-    """How many values each non-blank line of whitespace-separated ``text`` holds (vectorised)."""
+    """How many values each non-blank line of whitespace-separated ``text`` holds (vectorised).
+
+    Memory is a few bytes per input byte plus one index per value (no per-byte integers)."""
     buf = np.frombuffer(text, dtype=np.uint8)
     newline = buf == 10
-    blank = newline | (buf == 32)
-    starts = ~blank & np.concatenate(([True], blank[:-1]))
-    line_of = np.cumsum(newline)
-    counts = np.bincount(line_of[starts], minlength=int(line_of[-1]) + 1)
+    starts = buf != 32
+    starts &= ~newline
+    starts[1:] &= (buf[:-1] == 32) | newline[:-1]
+    start_at = np.flatnonzero(starts)
+    del starts
+    line_of = np.searchsorted(np.flatnonzero(newline), start_at, side="right")
+    counts = np.bincount(line_of, minlength=int(newline.sum()) + 1)
     return counts[counts > 0]
 
 
-def parse_temperature_matrix(path: Path, data: bytes) -> npt.NDArray[np.float32]:
-    """Parse a DMR-IR temperature matrix without a Python loop per value."""
+def parse_temperature_matrix(
+    path: Path, data: bytes, limits: ReadLimits = DEFAULT_LIMITS
+) -> npt.NDArray[np.float32]:
+    """Parse a DMR-IR temperature matrix without a Python loop per value.
+
+    Rows and columns are counted and checked against ``limits`` before any value is parsed."""
     text = data.removeprefix(b"\xef\xbb\xbf")
     text = text.replace(b"\r", b"\n").replace(b";", b" ").replace(b"\t", b" ")
     widths = _tokens_per_line(text) if text else np.zeros(0, dtype=np.intp)
@@ -60,6 +70,7 @@ def parse_temperature_matrix(path: Path, data: bytes) -> npt.NDArray[np.float32]
             f"{widths[0]}, row {first_bad + 1} has {widths[first_bad]}); expected a rectangular "
             "matrix of °C (480 x 640 for DMR-IR)"
         )
+    check_dims(path, int(widths.size), int(widths[0]), limits, "the temperature matrix")
     rows, cols = int(widths.size), int(widths[0])
     try:
         with warnings.catch_warnings():
