@@ -78,7 +78,9 @@ def _tiff_dims(path: Path, data: bytes) -> tuple[int, int, int]:
             fmt = {3: "H", 4: "I", 16: "Q"}.get(kind)
             if tag in (256, 257, 277) and fmt is not None:
                 start = at + value_at
-                (tags[tag],) = struct.unpack(order + fmt, data[start : start + struct.calcsize(fmt)])
+                (tags[tag],) = struct.unpack(
+                    order + fmt, data[start : start + struct.calcsize(fmt)]
+                )
         (next_ifd,) = struct.unpack(order + next_fmt, data[end : end + struct.calcsize(next_fmt)])
     except struct.error as exc:
         raise FrameError(f"{path}: TIFF header truncated or corrupt: {exc}") from exc

@@ -50,7 +50,9 @@ def check_file_size(path: Path, size: int, limits: ReadLimits) -> None:
 def check_dims(path: Path, height: int, width: int, limits: ReadLimits, what: str) -> None:
     """Refuse declared dimensions that are empty, too large or too thin for a frame."""
     if height < 1 or width < 1:
-        raise FrameError(f"{path}: {what} declares {width}x{height} pixels; expected a non-empty frame")
+        raise FrameError(
+            f"{path}: {what} declares {width}x{height} pixels; expected a non-empty frame"
+        )
     if max(height, width) > limits.max_side:
         raise FrameError(
             f"{path}: {what} declares {width}x{height} pixels; expected at most "

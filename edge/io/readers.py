@@ -249,7 +249,7 @@ def read_mask(path: str | Path, *, limits: ReadLimits = DEFAULT_LIMITS) -> npt.N
             f"{path}: unrecognised mask content (starts {data[:8]!r}); expected PNG/TIFF/.npy"
         )
     if array.ndim == 3 and array.shape[2] in (3, 4):
-        array = array[:, :, :3].any(axis=2)
+        array = np.asarray(array[:, :, :3].any(axis=2))
     if array.ndim != 2:
         raise FrameError(f"{path}: mask has shape {array.shape}; expected (H, W) or a colour image")
     if min(array.shape) < 1:
