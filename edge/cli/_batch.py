@@ -90,15 +90,19 @@ def output_stems(files: Sequence[Path]) -> list[Path]:
         return []
     base = Path(os.path.commonpath([str(p.parent) for p in absolute]))
     rel = [p.relative_to(base) for p in absolute]
-    stem_count: dict[tuple[Path, str], int] = {}
+
+    def key(r: Path) -> str:  # case-insensitive file systems too
+        return str(r.parent / r.stem).casefold()
+
+    stem_count: dict[str, int] = {}
     for r in rel:
-        stem_count[(r.parent, r.stem)] = stem_count.get((r.parent, r.stem), 0) + 1
+        stem_count[key(r)] = stem_count.get(key(r), 0) + 1
     used: set[str] = set()
     stems: list[Path] = []
     for r in rel:
-        name = r.stem if stem_count[(r.parent, r.stem)] == 1 else r.name
+        name = r.stem if stem_count[key(r)] == 1 else r.name
         candidate, n = r.parent / name, 1
-        while str(candidate).casefold() in used:  # case-insensitive file systems too
+        while str(candidate).casefold() in used:
             n += 1
             candidate = r.parent / f"{name}-{n}"
         used.add(str(candidate).casefold())
