@@ -12,7 +12,9 @@ Sections (each also runs alone as ``python -m bench.<module>``):
 5. ``scaling``: latency and RSS against input resolution and outbox depth
    (:mod:`bench.bench_scaling`); plus ``mqtt``: outbox and broker rates (:mod:`bench.bench_mqtt`);
 6. ``dashboard``: snapshot size and cost per alert, alert-to-screen latency in headless Chromium
-   (:mod:`bench.bench_dashboard`).
+   (:mod:`bench.bench_dashboard`);
+7. ``hostile``: hostile input files (huge declared sizes, long thin arrays, big valid frames)
+   through the reader and screening path, peak RSS and outcome each (:mod:`bench.bench_hostile`).
 
     python -m bench.run                     # everything (several minutes)
     python -m bench.run --quick             # smoke sizes (about a minute)
@@ -114,6 +116,12 @@ def _dashboard(quick: bool) -> dict[str, Any]:
     return bench_dashboard.run(quick)
 
 
+def _hostile(quick: bool) -> dict[str, Any]:
+    from bench import bench_hostile
+
+    return bench_hostile.run(quick)
+
+
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "segmenters": _segmenters,
     "pipeline": _pipeline,
@@ -121,6 +129,7 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "scaling": _scaling,
     "mqtt": _mqtt,
     "dashboard": _dashboard,
+    "hostile": _hostile,
 }
 
 
@@ -179,6 +188,17 @@ def summary_rows(results: dict[str, Any]) -> list[list[Any]]:
     for depth, o in results.get("scaling", {}).get("outbox", {}).items():
         if int(depth):
             rows.append([f"outbox {int(depth):,} queued: drain s", o["drain_s"], "", ""])
+    hostile = results.get("hostile", {}).get("inputs", {})
+    if hostile:
+        met = sum(bool(r["meets_target"]) for r in hostile.values())
+        rows.append(
+            [
+                "hostile inputs processed < 300 MB RSS or refused",
+                f"{met} / {len(hostile)}",
+                "all",
+                _ok(met == len(hostile)),
+            ]
+        )
     return rows  # fmt: skip
 
 
@@ -227,6 +247,10 @@ def _print_sections(results: dict[str, Any]) -> None:
         bench_memory.print_result(results["memory"])
     if "scaling" in results:
         bench_scaling.print_result(results["scaling"])
+    if "hostile" in results:
+        from bench import bench_hostile
+
+        bench_hostile.print_result(results["hostile"])
     if "mqtt" in results:
         print("\nMQTT (bench_mqtt)\n" + "\n".join(results["mqtt"]["lines"]))  # fmt: skip
 

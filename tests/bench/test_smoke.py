@@ -69,3 +69,15 @@ def test_scaling_bench_drains_a_queued_outbox_once_the_broker_is_up() -> None:
     queued = result["outbox"]["300"]
     assert queued["left_in_outbox"] == 0 and queued["drain_s"] > 0
     assert queued["offline_rss_mb"] > 0
+
+
+def test_hostile_bench_meets_its_target_on_the_small_hostile_files() -> None:
+    from bench import bench_hostile
+
+    result = bench_hostile.run(quick=True)
+    rows = result["inputs"]
+    assert rows["Lepton Y16 PNG 160x120"]["outcome"] == "processed"
+    assert rows["DMR-IR text 640x480"]["outcome"] == "processed"
+    assert rows["PNG 8-bit declaring 30000x30000"]["outcome"] == "refused"
+    assert all(row["peak_rss_mb"] > 0 for row in rows.values())
+    assert [name for name, row in rows.items() if not row["meets_target"]] == []
