@@ -161,11 +161,17 @@ INPUTS: dict[str, tuple[bool, Callable[[], bytes], str]] = {
         ".tiff",
     ),
     "DMR-IR text 2048x2048 (24 MiB)": (False, lambda: _dmr_text(2048, 2048), ".txt"),
-    "DMR-IR text, one row of 8M values (32 MiB)": (
+    "DMR-IR text, one row of 8M values (23 MiB)": (
         False,
         lambda: b"30 " * 8_000_000 + b"\n",
         ".txt",
     ),
+    "DMR-IR text, 24M values in 4096 rows (48 MiB)": (
+        False,
+        lambda: (b"3 " * 5859 + b"\n") * 4096,
+        ".txt",
+    ),
+    "DMR-IR text, 48M line breaks (48 MiB)": (False, lambda: b"\r\n" * 25_000_000, ".txt"),
     ".npy 4096x4096 float32 (64 MiB)": (False, lambda: _npy(_celsius(4096, 4095)), ".npy"),
 }
 

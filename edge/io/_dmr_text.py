@@ -36,19 +36,33 @@ def check_celsius_range(values: np.ndarray, path: Path, what: str) -> None:
         )
 
 
-def _tokens_per_line(text: bytes) -> npt.NDArray[np.intp]:
+def _tokens_per_line(text: bytes, path: Path, limits: ReadLimits) -> npt.NDArray[np.intp]:
     """How many values each non-blank line of whitespace-separated ``text`` holds (vectorised).
 
-    Memory is a few bytes per input byte plus one index per value (no per-byte integers)."""
+    Memory is a few bytes per input byte plus one index per value; the line and value counts are
+    checked against ``limits`` before those indices are made."""
+    breaks = text.count(b"\n")
+    # Rows end with at most three breaks (\r\r\n); a few blank lines are tolerated.
+    if breaks > 4 * limits.max_side + 16:
+        raise FrameError(
+            f"{path}: the temperature matrix has {breaks} line breaks; expected at most "
+            f"{limits.max_side} rows (ReadLimits.max_side)"
+        )
     buf = np.frombuffer(text, dtype=np.uint8)
     newline = buf == 10
     starts = buf != 32
     starts &= ~newline
     starts[1:] &= (buf[:-1] == 32) | newline[:-1]
+    values = int(np.count_nonzero(starts))
+    if values > limits.max_pixels:
+        raise FrameError(
+            f"{path}: the temperature matrix holds {values} values; expected at most "
+            f"{limits.max_pixels} (ReadLimits.max_pixels)"
+        )
     start_at = np.flatnonzero(starts)
     del starts
     line_of = np.searchsorted(np.flatnonzero(newline), start_at, side="right")
-    counts = np.bincount(line_of, minlength=int(newline.sum()) + 1)
+    counts = np.bincount(line_of, minlength=breaks + 1)
     return counts[counts > 0]
 
 
@@ -60,7 +74,7 @@ def parse_temperature_matrix(
     Rows and columns are counted and checked against ``limits`` before any value is parsed."""
     text = data.removeprefix(b"\xef\xbb\xbf")
     text = text.replace(b"\r", b"\n").replace(b";", b" ").replace(b"\t", b" ")
-    widths = _tokens_per_line(text) if text else np.zeros(0, dtype=np.intp)
+    widths = _tokens_per_line(text, path, limits) if text else np.zeros(0, dtype=np.intp)
     if widths.size == 0:
         raise FrameError(f"{path}: the temperature matrix has no values")
     if (widths != widths[0]).any():
