@@ -143,7 +143,7 @@ def read_npy_bytes(
         raise FrameError(
             f"{path}: .npy holds {dtype}; expected float °C, uint16 Y16 or uint8 RGB values"
         )
-    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] != 3):
+    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] not in (3, 4)):
         raise FrameError(
             f"{path}: .npy holds {dtype} {shape}; expected float °C (H, W), uint16 Y16 (H, W) "
             "or uint8 RGB (H, W, 3)"

@@ -92,7 +92,7 @@ def _read_npy(path: Path, data: bytes, limits: ReadLimits) -> tuple[np.ndarray, 
             raise FrameError(f"{path}: the °C array contains NaN or infinity")
         check_celsius_range(array, path, "the °C array's")
         return array.astype(np.float32, copy=False), "celsius"
-    if array.ndim == 3 and array.dtype == np.uint8:
+    if array.ndim == 3 and array.shape[2] == 3 and array.dtype == np.uint8:
         return array, "rgb"
     raise FrameError(
         f"{path}: .npy holds {array.dtype} {array.shape}; expected float °C (H, W), "
