@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -177,3 +179,42 @@ def test_evaluate_skips_a_bad_frame_by_name_and_exits_3(
     assert result["frames"] == 1
     assert [s["file"] for s in result["skipped"]] == [str(data / "zero.npy")]
     assert "zero.npy" in capsys.readouterr().err
+
+
+_LOW_MEMORY_CHILD = """
+import resource, sys
+from edge.cli.main import main
+out, big, small = sys.argv[1:4]
+main(["segment", "--out", out + "-warm", small])  # imports and first-use allocations done
+size = int(next(l for l in open("/proc/self/status") if l.startswith("VmSize")).split()[1])
+# 80 MB more address space: enough for a Lepton frame, not for a 4-Mpx float64 one (~110 MB).
+limit = (size + 80 * 1024) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+sys.exit(main(["segment", "--out", out, big, small]))
+"""
+
+
+def test_a_memory_error_on_one_file_skips_it_and_the_next_file_is_segmented(
+    frames: dict[str, np.ndarray], tmp_path: Path
+) -> None:
+    # A real MemoryError: the child's address space is capped, then fed a frame too big for it.
+    yy, xx = np.mgrid[0:2048, 0:2048]
+    body = ((yy / 2048 - 0.6) ** 2 + (xx / 2048 - 0.5) ** 2) < 0.16
+    big = tmp_path / "big.npy"
+    np.save(big, np.where(body, 33.0 + (xx % 7) * 0.1, 22.0))  # float64, at the pixel limit
+    small = tmp_path / "small.npy"
+    np.save(small, frames["abnormal"])
+    out = tmp_path / "out"
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "-c", _LOW_MEMORY_CHILD, str(out), str(big), str(small)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 3, done.stderr[-2000:]
+    lines = _lines(out)
+    assert [line["status"] for line in lines] == ["error", "ok"]
+    assert "big.npy: MemoryError" in str(lines[0]["error"])
+    assert f"skipped: {big}: MemoryError" in done.stderr
