@@ -63,8 +63,17 @@ def iter_pairs(folder: Path) -> Iterator[tuple[Path, Path]]:
         raise DatasetError(f"{folder}: not a folder")
     labels = folder / "labels.jsonl"
     if labels.exists():
-        with open(labels) as fh:
-            frames = [folder / json.loads(line)["file"] for line in fh if line.strip()]
+        frames = []
+        with open(labels, encoding="utf-8", errors="replace") as fh:
+            for n, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    frames.append(folder / str(json.loads(line)["file"]))
+                except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                    raise DatasetError(
+                        f'{labels}: line {n}: {exc!r}; expected a JSON object with a "file"'
+                    ) from None
     else:
         frames = list_frame_files(folder)
     if not frames:

@@ -218,3 +218,14 @@ def test_a_memory_error_on_one_file_skips_it_and_the_next_file_is_segmented(
     assert [line["status"] for line in lines] == ["error", "ok"]
     assert "big.npy: MemoryError" in str(lines[0]["error"])
     assert f"skipped: {big}: MemoryError" in done.stderr
+
+
+def test_a_broken_labels_jsonl_line_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "labels.jsonl").write_text('{"file": "a.npy"}\n{"file": \n')
+    assert main(["evaluate", "--out", str(tmp_path / "out"), str(data)]) == 1
+    err = capsys.readouterr().err
+    assert "labels.jsonl: line 2" in err and "Traceback" not in err
