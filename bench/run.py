@@ -17,6 +17,8 @@ Sections (each also runs alone as ``python -m bench.<module>``):
    (:mod:`bench.bench_dashboard`);
 7. ``fuzz``: hostile inputs to every parser, counted accepted/refused/unexpected
    (:mod:`bench.bench_fuzz`).
+8. ``hostile``: hostile input files (huge declared sizes, long thin arrays, big valid frames)
+   through the reader and screening path, peak RSS and outcome each (:mod:`bench.bench_hostile`).
 
     python -m bench.run                     # everything (target: under 10 minutes, 2 idle cores)
     python -m bench.run --quick             # smoke sizes (about a minute)
@@ -134,6 +136,12 @@ def _fuzz(quick: bool) -> dict[str, Any]:
     return bench_fuzz.run(quick)
 
 
+def _hostile(quick: bool) -> dict[str, Any]:
+    from bench import bench_hostile
+
+    return bench_hostile.run(quick)
+
+
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "segmenters": _segmenters,
     "budget": _budget,
@@ -143,6 +151,7 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "mqtt": _mqtt,
     "dashboard": _dashboard,
     "fuzz": _fuzz,
+    "hostile": _hostile,
 }
 
 
@@ -231,6 +240,17 @@ def summary_rows(results: dict[str, Any]) -> list[list[Any]]:
                 _ok(not f["unexpected"]),
             ]
         )
+    hostile = results.get("hostile", {}).get("inputs", {})
+    if hostile:
+        met = sum(bool(r["meets_target"]) for r in hostile.values())
+        rows.append(
+            [
+                "hostile inputs processed < 300 MB RSS or refused",
+                f"{met} / {len(hostile)}",
+                "all",
+                _ok(met == len(hostile)),
+            ]
+        )
     return rows  # fmt: skip
 
 
@@ -281,6 +301,10 @@ def _print_sections(results: dict[str, Any]) -> None:
         bench_memory.print_result(results["memory"])
     if "scaling" in results:
         bench_scaling.print_result(results["scaling"])
+    if "hostile" in results:
+        from bench import bench_hostile
+
+        bench_hostile.print_result(results["hostile"])
     if "mqtt" in results:
         print("\nMQTT (bench_mqtt)\n" + "\n".join(results["mqtt"]["lines"]))  # fmt: skip
 

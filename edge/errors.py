@@ -8,6 +8,7 @@ Catch :class:`ThermosegError` to catch them all::
     │   └── SourceError    a frame source (camera, replay folder) cannot deliver frames
     ├── DatasetError       a training/evaluation folder is missing pairs, empty or inconsistent
     ├── ModelError         a model file, its manifest or its tensors are not what was expected
+    ├── OutputError        an output folder or file cannot be written (full, read-only, a file)
     ├── PublishError       the MQTT broker refused or could not be reached
     └── MissingExtraError  an optional dependency is not installed (names the extra)
 
@@ -22,6 +23,7 @@ __all__ = [
     "FrameError",
     "MissingExtraError",
     "ModelError",
+    "OutputError",
     "PublishError",
     "SourceError",
     "ThermosegError",
@@ -50,6 +52,10 @@ class DatasetError(ThermosegError):
 
 class ModelError(ThermosegError):
     """A model file or its manifest is missing, corrupt or does not match."""
+
+
+class OutputError(ThermosegError):
+    """An output folder or file cannot be written (disk full, read-only, a file in the way)."""
 
 
 class PublishError(ThermosegError):

@@ -20,17 +20,19 @@ log = logging.getLogger(__name__)
 
 def write_extras(
     segmenter: Segmenter, frame: Frame, cfg: PreprocessConfig, out: Path, stem: str
-) -> None:
+) -> Path | None:
     """Write ``<stem>_clusters.png`` (paper colours) when ``segmenter`` has ``segment_labels``.
 
     The labels are computed on the model input and brought back to the frame's resolution by
-    nearest neighbour, like the mask.
+    nearest neighbour, like the mask. Returns the path written, or None.
     """
     labels_of = getattr(segmenter, "segment_labels", None)
     if labels_of is None:
-        return
+        return None
     labels = np.asarray(labels_of(to_model_input(frame, cfg)), dtype=np.uint8)
     h, w = frame.shape[:2]
     if labels.shape != (h, w):
         labels = np.asarray(cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST), np.uint8)
-    write_png(out / f"{stem}_clusters.png", render_clusters(labels))
+    path = out / f"{stem}_clusters.png"
+    write_png(path, render_clusters(labels))
+    return path

@@ -15,11 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from edge.cli._batch import describe_failure, output_error, prepare_out, printable
 from edge.core.analysis import AnalysisConfig
 from edge.core.preprocess import PreprocessConfig
 from edge.core.roc import roc_curve
 from edge.core.screening import SegmentFn, screen_frame
-from edge.errors import DatasetError, ThermosegError
+from edge.errors import DatasetError
 from edge.io.plots import write_roc_png
 from edge.io.readers import read_frame
 
@@ -75,9 +76,10 @@ def evaluate_labels(
     for path, sick in read_labels(csv_path, data):
         try:
             decision = screen_frame(read_frame(path), segment, preprocess, analysis)
-        except (ThermosegError, ValueError, MemoryError) as exc:
-            log.warning("evaluate: skipped %s: %s", path, exc)
-            skipped.append({"file": str(path), "error": str(exc)})
+        except Exception as exc:  # one bad file never stops the evaluation; named and listed
+            message = describe_failure(path, exc)
+            log.warning("evaluate: skipped %s", printable(message))
+            skipped.append({"file": str(path), "error": message})
             continue
         scores.append(decision.analysis.score)
         labels.append(sick)
@@ -101,8 +103,11 @@ def evaluate_labels(
         "roc": curve.to_dict(),
         "skipped": skipped,
     }
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "image_level.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    prepare_out(out)
+    try:
+        (out / "image_level.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    except OSError as exc:
+        raise output_error(out / "image_level.json", exc) from None
     point = None if sens is None or spec is None else (1.0 - spec, sens)
     write_roc_png(out / "roc.png", curve, title=name, operating_point=point)
     return summary

@@ -2,6 +2,7 @@
 
 A dataset folder holds frame files and ``masks/<stem>.png`` beside them (the layout
 ``thermoseg-edge synth`` writes; ``labels.jsonl`` is used for the file list when present).
+A frame that cannot be read or scored is reported by name and left out (exit status 3).
 Masks are compared at the input's own resolution; a frame is abnormal when its ground-truth mask
 is non-empty, and the segmenter calls it abnormal when region analysis does.
 """
@@ -11,16 +12,27 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from edge.cli._batch import (
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    describe_failure,
+    output_error,
+    prepare_out,
+    printable,
+)
 from edge.cli._common import add_segmenter_options, build_segmenter, preprocess_for
 from edge.cli._image_level import evaluate_labels
 from edge.core.analysis import AnalysisConfig
 from edge.core.metrics import Evaluation, format_markdown
+from edge.core.preprocess import PreprocessConfig
 from edge.core.screening import screen_frame
 from edge.errors import DatasetError
 from edge.io.readers import list_frame_files, read_frame, read_mask
+from edge.segmenters import Segmenter
 
 __all__ = ["iter_pairs", "register"]
 
@@ -51,8 +63,17 @@ def iter_pairs(folder: Path) -> Iterator[tuple[Path, Path]]:
         raise DatasetError(f"{folder}: not a folder")
     labels = folder / "labels.jsonl"
     if labels.exists():
-        with open(labels) as fh:
-            frames = [folder / json.loads(line)["file"] for line in fh if line.strip()]
+        frames = []
+        with open(labels, encoding="utf-8", errors="replace") as fh:
+            for n, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    frames.append(folder / str(json.loads(line)["file"]))
+                except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                    raise DatasetError(
+                        f'{labels}: line {n}: {exc!r}; expected a JSON object with a "file"'
+                    ) from None
     else:
         frames = list_frame_files(folder)
     if not frames:
@@ -70,34 +91,59 @@ def run(args: argparse.Namespace) -> int:
         return _run_image_level(args, out)
     evaluation = Evaluation()
     analysis_cfg = AnalysisConfig()
+    skipped: list[dict[str, str]] = []
     with build_segmenter(args) as segmenter:
         cfg = preprocess_for(segmenter, args)
         for frame_path, mask_path in iter_pairs(args.data):
-            frame = read_frame(frame_path)
-            truth = read_mask(mask_path)
-            if truth.shape != frame.shape:
-                raise DatasetError(
-                    f"{mask_path}: mask {truth.shape} does not match frame {frame.shape}"
-                )
-            decision = screen_frame(frame, segmenter.segment, cfg, analysis_cfg)
-            evaluation.add(
-                decision.mask,
-                truth,
-                pred_abnormal=decision.abnormal,
-                truth_abnormal=bool(truth.any()),
-                seconds=decision.timings_ms["segment"] / 1e3,
-            )
+            try:
+                _score_pair(evaluation, segmenter, cfg, analysis_cfg, frame_path, mask_path)
+            except Exception as exc:  # one bad file never stops the evaluation; named below
+                message = describe_failure(frame_path, exc)
+                log.debug("evaluate: %s", message, exc_info=True)
+                print(f"thermoseg-edge evaluate: skipped: {printable(message)}", file=sys.stderr)
+                skipped.append({"file": str(frame_path), "error": message})
         name = segmenter.describe().get("model") or args.segmenter
+    if evaluation.frames == 0:
+        raise DatasetError(f"{args.data}: no frame could be evaluated ({len(skipped)} skipped)")
     summary = evaluation.summary()
     table = format_markdown([(str(name), summary)])
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "evaluation.json").write_text(
-        json.dumps({"method": name, "data": str(args.data), **summary}, indent=2)
-    )
-    (out / "evaluation.md").write_text(table + "\n")
+    prepare_out(out)
+    try:
+        (out / "evaluation.json").write_text(
+            json.dumps(
+                {"method": name, "data": str(args.data), **summary, "skipped": skipped}, indent=2
+            )
+        )
+        (out / "evaluation.md").write_text(table + "\n")
+    except OSError as exc:
+        raise output_error(out, exc) from None
     print(table)
-    print(f"written: {out / 'evaluation.json'}, {out / 'evaluation.md'}")
-    return 0
+    print(f"written: {printable(out / 'evaluation.json')}, {printable(out / 'evaluation.md')}")
+    if skipped:
+        print(f"{len(skipped)} file(s) skipped", file=sys.stderr)
+    return EXIT_SOME_FAILED if skipped else EXIT_OK
+
+
+def _score_pair(
+    evaluation: Evaluation,
+    segmenter: Segmenter,
+    cfg: PreprocessConfig,
+    analysis_cfg: AnalysisConfig,
+    frame_path: Path,
+    mask_path: Path,
+) -> None:
+    frame = read_frame(frame_path)
+    truth = read_mask(mask_path)
+    if truth.shape != frame.shape:
+        raise DatasetError(f"{mask_path}: mask {truth.shape} does not match frame {frame.shape}")
+    decision = screen_frame(frame, segmenter.segment, cfg, analysis_cfg)
+    evaluation.add(
+        decision.mask,
+        truth,
+        pred_abnormal=decision.abnormal,
+        truth_abnormal=bool(truth.any()),
+        seconds=decision.timings_ms["segment"] / 1e3,
+    )
 
 
 def _run_image_level(args: argparse.Namespace, out: Path) -> int:
@@ -113,8 +159,8 @@ def _run_image_level(args: argparse.Namespace, out: Path) -> int:
         f"healthy): sensitivity {_pct(sens)}, specificity {_pct(spec)}, "
         f"ROC AUC {summary['roc']['auc']:.3f}; {len(summary['skipped'])} skipped"
     )
-    print(f"written: {out / 'image_level.json'}, {out / 'roc.png'}")
-    return 0
+    print(f"written: {printable(out / 'image_level.json')}, {printable(out / 'roc.png')}")
+    return EXIT_SOME_FAILED if summary["skipped"] else EXIT_OK
 
 
 def _pct(value: float | None) -> str:

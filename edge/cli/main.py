@@ -2,7 +2,8 @@
 
 Each sub-command lives in its own module under :mod:`edge.cli` and exposes
 ``register(subparsers)``; the module list below is the explicit registry.
-Exit codes: 0 success, 1 a user error (bad file, config, model: the message names it), 2 usage.
+Exit codes: 0 success, 1 a user error (bad file, config, model: the message names it), 2 usage,
+3 a batch command (segment, evaluate) skipped some files (each named; the rest processed).
 """
 
 from __future__ import annotations

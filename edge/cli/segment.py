@@ -9,14 +9,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
+
 from edge import DISCLAIMER
+from edge.cli._batch import (
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    describe_failure,
+    open_results,
+    output_error,
+    output_stems,
+    prepare_out,
+    printable,
+)
 from edge.cli._common import add_segmenter_options, build_segmenter, preprocess_for
 from edge.cli._extras import write_extras
 from edge.core.analysis import AnalysisConfig
 from edge.core.preprocess import PreprocessConfig
 from edge.core.screening import screen_frame
-from edge.errors import FrameError
-from edge.io.overlay import render_overlay, write_png
+from edge.errors import FrameError, OutputError
+from edge.io.overlay import render_overlay
 from edge.io.readers import read_frame
 from edge.segmenters import Segmenter
 
@@ -31,6 +44,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="segment frame files: <stem>_mask.png, <stem>_overlay.png, results.jsonl",
         description="Segment abnormally warm regions in frame files (.npy °C, DMR-IR .txt, "
         "16-bit PNG/TIFF Y16, 8-bit pseudo-colour). Screening aid only, not a diagnosis.",
+        epilog="Outputs mirror the inputs' folders below --out (x/a.npy -> OUT/x/a_mask.png); "
+        "inputs sharing a folder and a stem keep their suffix (x/a.txt -> OUT/x/a.txt_mask.png). "
+        'A file that cannot be read or segmented is reported on stderr and as an "error" line '
+        "in results.jsonl, and the rest are processed. Exit status: 0 every file segmented, "
+        "3 some files skipped, 1 a fatal error (model, config, unwritable --out), 2 usage.",
     )
     add_segmenter_options(p)
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -38,18 +56,50 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
+def _write_png(path: Path, image: np.ndarray) -> str:
+    """Encode in memory, then write: a full or read-only disk is an OSError naming the cause."""
+    data = image[..., ::-1] if image.ndim == 3 else image  # RGB -> OpenCV's BGR
+    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(data))
+    if not ok:
+        raise FrameError(f"{path}: PNG encoding failed for {image.dtype} {image.shape}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(encoded.tobytes())
+    except OSError as exc:
+        raise output_error(path, exc) from None
+    return str(path)
+
+
 def segment_file(
-    path: Path, segmenter: Segmenter, cfg: PreprocessConfig, out: Path, analysis_cfg: AnalysisConfig
+    path: Path,
+    segmenter: Segmenter,
+    cfg: PreprocessConfig,
+    out: Path,
+    analysis_cfg: AnalysisConfig,
+    stem: Path | None = None,
 ) -> dict[str, Any]:
-    """Segment one file, write its mask and overlay PNGs, return its results line."""
+    """Segment one file, write its mask and overlay PNGs, return its results line.
+
+    The outputs are ``out / f"{stem}_mask.png"`` and ``..._overlay.png`` (``stem`` defaults to
+    the file's stem); :class:`~edge.errors.OutputError` when they cannot be written."""
+    stem = Path(path.stem) if stem is None else stem
     frame = read_frame(path)
     decision = screen_frame(frame, segmenter.segment, cfg, analysis_cfg)
     mask, result = decision.mask, decision.analysis
-    write_png(out / f"{path.stem}_mask.png", mask * 255)
-    write_png(out / f"{path.stem}_overlay.png", render_overlay(frame, mask, cfg))
-    write_extras(segmenter, frame, cfg, out, path.stem)
+    outputs = {
+        "mask": _write_png(out / f"{stem}_mask.png", mask * 255),
+        "overlay": _write_png(out / f"{stem}_overlay.png", render_overlay(frame, mask, cfg)),
+    }
+    try:
+        clusters = write_extras(segmenter, frame, cfg, out / stem.parent, stem.name)
+    except OSError as exc:
+        raise output_error(out / stem.parent, exc) from None
+    if clusters is not None:
+        outputs["clusters"] = str(clusters)
     return {
         "file": str(path),
+        "status": "ok",
+        "outputs": outputs,
         "width": frame.shape[1],
         "height": frame.shape[0],
         "radiometric": frame.radiometric,
@@ -59,23 +109,35 @@ def segment_file(
 
 
 def run(args: argparse.Namespace) -> int:
-    args.out.mkdir(parents=True, exist_ok=True)
+    prepare_out(args.out)
     failures = 0
     analysis_cfg = AnalysisConfig()
-    with build_segmenter(args) as segmenter, open(args.out / "results.jsonl", "w") as results:
+    stems = output_stems(args.files)
+    with build_segmenter(args) as segmenter, open_results(args.out) as results:
         cfg = preprocess_for(segmenter, args)
-        for path in args.files:
+        for path, stem in zip(args.files, stems, strict=True):
             try:
-                line = segment_file(path, segmenter, cfg, args.out, analysis_cfg)
-            except FrameError as exc:
+                line = segment_file(path, segmenter, cfg, args.out, analysis_cfg, stem)
+            except OutputError:
+                raise  # nothing more can be written: stop with that one clear message
+            except Exception as exc:  # one bad file never stops the batch; named below
                 failures += 1
-                print(f"thermoseg-edge segment: skipped: {exc}", file=sys.stderr)
-                line = {"file": str(path), "error": str(exc)}
-            results.write(json.dumps(line) + "\n")
-            if "error" not in line:
+                message = describe_failure(path, exc)
+                log.debug("segment: %s", message, exc_info=True)
+                print(f"thermoseg-edge segment: skipped: {printable(message)}", file=sys.stderr)
+                line = {"file": str(path), "status": "error", "error": message}
+            try:
+                results.write(json.dumps(line) + "\n")
+                results.flush()
+            except OSError as exc:
+                raise output_error(args.out / "results.jsonl", exc) from None
+            if line["status"] == "ok":
                 flag = "ABNORMAL" if line["abnormal"] else "normal"
                 print(
-                    f"{path.name}: {flag} (grade {line['grade']}, {len(line['regions'])} region(s))"
+                    f"{printable(path.name)}: {flag} (grade {line['grade']}, "
+                    f"{len(line['regions'])} region(s))"
                 )
-    print(f"results: {args.out / 'results.jsonl'} — {DISCLAIMER}")
-    return 1 if failures else 0
+    print(f"results: {printable(args.out / 'results.jsonl')} — {DISCLAIMER}")
+    if failures:
+        print(f"{failures} of {len(args.files)} file(s) skipped", file=sys.stderr)
+    return EXIT_SOME_FAILED if failures else EXIT_OK

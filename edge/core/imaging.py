@@ -20,9 +20,10 @@ __all__ = [
 
 U8 = npt.NDArray[np.uint8]
 
-_MIDLINE_CHUNK = 1 << 20
+_MIDLINE_CHUNK = 1 << 20  # candidate-axis x column cells scored at once
+_MIDLINE_EXACT_CELLS = 1 << 23  # above this, search coarse to fine (linear in width)
 # Less than this between the medians of the two Otsu classes: no room in the frame, all skin.
-SKIN_ROOM_GAP_C = 5.0  # candidate-axis x column cells scored at once
+SKIN_ROOM_GAP_C = 5.0
 
 
 def _u8(array: object) -> U8:
@@ -180,11 +181,42 @@ def find_midline(
     last = min(int(np.ceil(2 * (cx + reach))), 2 * (w - 1))
     if last < first:
         return cx
+    return _mirror_axis(profile, float(total), cx, first, last)
+
+
+def _mirror_axis(
+    profile: npt.NDArray[np.float64], total: float, cx: float, first: int, last: int
+) -> float:
+    """The axis among doubled positions ``first..last`` whose mirror best matches ``profile``.
+
+    Exact while candidates × width fits :data:`_MIDLINE_EXACT_CELLS` (every camera frame);
+    wider profiles are searched coarse to fine: the axis of the profile binned by two, then the
+    few candidates around it, so the work stays linear in the width.
+    """
+    w = len(profile)
+    if (last - first + 1) * w <= _MIDLINE_EXACT_CELLS:
+        return _best_of(profile, total, cx, np.arange(first, last + 1))
+    coarse = np.add.reduceat(profile, np.arange(0, w, 2))
+    # Pixel axis a = 2 * coarse axis + 0.5, so doubled s = 2 * coarse doubled + 1.
+    c_first = max((first - 1) // 2, 0)
+    c_last = min((last - 1) // 2 + 1, 2 * (len(coarse) - 1))
+    coarse_axis = _mirror_axis(coarse, total, (cx - 0.5) / 2, c_first, max(c_first, c_last))
+    s0 = round(4 * coarse_axis + 1)
+    lo, hi = max(first, s0 - 4), min(last, s0 + 4)
+    if hi < lo:
+        lo, hi = first, min(last, first + 8)
+    return _best_of(profile, total, cx, np.arange(lo, hi + 1))
+
+
+def _best_of(
+    profile: npt.NDArray[np.float64], total: float, cx: float, s: npt.NDArray[np.int_]
+) -> float:
+    """Of the doubled axis positions ``s``, the one whose mirror best matches ``profile``."""
     # Axis m = s / 2 reflects column x to s - x: score every candidate s at once (one row each)
     # by the profile's mismatch with its mirror. A column whose mirror falls outside the image
     # has no partner and counts fully. Profiles are whole numbers, so the sums are exact and the
     # scores equal a column-by-column loop's.
-    s = np.arange(first, last + 1)
+    w = len(profile)
     score = np.empty(len(s), dtype=np.float64)
     step = max(1, _MIDLINE_CHUNK // w)  # bounded memory whatever the frame's width
     for start in range(first, last + 1, step):

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.errors import FrameError
+from edge.io.limits import DEFAULT_LIMITS, ReadLimits, check_dims
 
 __all__ = ["CELSIUS_RANGE", "check_celsius_range", "parse_temperature_matrix"]
 
@@ -35,22 +36,45 @@ def check_celsius_range(values: np.ndarray, path: Path, what: str) -> None:
         )
 
 
-def _tokens_per_line(text: bytes) -> npt.NDArray[np.intp]:
-    """How many values each non-blank line of whitespace-separated ``text`` holds (vectorised)."""
+def _tokens_per_line(text: bytes, path: Path, limits: ReadLimits) -> npt.NDArray[np.intp]:
+    """How many values each non-blank line of whitespace-separated ``text`` holds (vectorised).
+
+    Memory is a few bytes per input byte plus one index per value; the line and value counts are
+    checked against ``limits`` before those indices are made."""
+    breaks = text.count(b"\n")
+    # Rows end with at most three breaks (\r\r\n); a few blank lines are tolerated.
+    if breaks > 4 * limits.max_side + 16:
+        raise FrameError(
+            f"{path}: the temperature matrix has {breaks} line breaks; expected at most "
+            f"{limits.max_side} rows (ReadLimits.max_side)"
+        )
     buf = np.frombuffer(text, dtype=np.uint8)
     newline = buf == 10
-    blank = newline | (buf == 32)
-    starts = ~blank & np.concatenate(([True], blank[:-1]))
-    line_of = np.cumsum(newline)
-    counts = np.bincount(line_of[starts], minlength=int(line_of[-1]) + 1)
+    starts = buf != 32
+    starts &= ~newline
+    starts[1:] &= (buf[:-1] == 32) | newline[:-1]
+    values = int(np.count_nonzero(starts))
+    if values > limits.max_pixels:
+        raise FrameError(
+            f"{path}: the temperature matrix holds {values} values; expected at most "
+            f"{limits.max_pixels} (ReadLimits.max_pixels)"
+        )
+    start_at = np.flatnonzero(starts)
+    del starts
+    line_of = np.searchsorted(np.flatnonzero(newline), start_at, side="right")
+    counts = np.bincount(line_of, minlength=breaks + 1)
     return counts[counts > 0]
 
 
-def parse_temperature_matrix(path: Path, data: bytes) -> npt.NDArray[np.float32]:
-    """Parse a DMR-IR temperature matrix without a Python loop per value."""
+def parse_temperature_matrix(
+    path: Path, data: bytes, limits: ReadLimits = DEFAULT_LIMITS
+) -> npt.NDArray[np.float32]:
+    """Parse a DMR-IR temperature matrix without a Python loop per value.
+
+    Rows and columns are counted and checked against ``limits`` before any value is parsed."""
     text = data.removeprefix(b"\xef\xbb\xbf")
     text = text.replace(b"\r", b"\n").replace(b";", b" ").replace(b"\t", b" ")
-    widths = _tokens_per_line(text) if text else np.zeros(0, dtype=np.intp)
+    widths = _tokens_per_line(text, path, limits) if text else np.zeros(0, dtype=np.intp)
     if widths.size == 0:
         raise FrameError(f"{path}: the temperature matrix has no values")
     if (widths != widths[0]).any():
@@ -60,6 +84,7 @@ def parse_temperature_matrix(path: Path, data: bytes) -> npt.NDArray[np.float32]
             f"{widths[0]}, row {first_bad + 1} has {widths[first_bad]}); expected a rectangular "
             "matrix of °C (480 x 640 for DMR-IR)"
         )
+    check_dims(path, int(widths.size), int(widths[0]), limits, "the temperature matrix")
     rows, cols = int(widths.size), int(widths[0])
     try:
         with warnings.catch_warnings():

@@ -16,7 +16,9 @@ Formats (``Frame.metadata["format"]``):
   grey images become three equal channels).
 
 Anything truncated, empty, non-numeric or of the wrong shape raises
-:class:`~edge.errors.FrameError` naming the file and the problem.
+:class:`~edge.errors.FrameError` naming the file and the problem. Sizes are checked from the
+header against :class:`~edge.io.limits.ReadLimits` before anything is decoded, so memory stays
+bounded whatever a file declares; a multi-page TIFF is refused (one frame per file).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ import numpy.typing as npt
 from edge.core.frame import Frame, FrameKind
 from edge.errors import FrameError
 from edge.io._dmr_text import check_celsius_range, parse_temperature_matrix
-from edge.io._npy import load_npy
+from edge.io._headers import check_image_header, read_npy_bytes
+from edge.io.limits import DEFAULT_LIMITS, ReadLimits, check_file_size
 
 __all__ = [
     "FORMATS",
@@ -80,25 +83,17 @@ def _sniff(head: bytes) -> str:
     return "unknown"
 
 
-def _read_npy(path: Path, data: bytes | None = None) -> tuple[np.ndarray, FrameKind]:
-    try:
-        # From the bytes already read when given (no second open and read of the file).
-        array = np.load(path, allow_pickle=False) if data is None else load_npy(data)
-    except (ValueError, EOFError, OSError) as exc:
-        raise FrameError(
-            f"{path}: not a readable .npy array (truncated or corrupt): {exc}"
-        ) from exc
-    if not isinstance(array, np.ndarray):
-        raise FrameError(f"{path}: expected a single array, got {type(array).__name__}")
+def _read_npy(path: Path, data: bytes, limits: ReadLimits) -> tuple[np.ndarray, FrameKind]:
+    array = read_npy_bytes(path, data, limits)
     if array.ndim == 2 and array.dtype == np.uint16:
         return array, "y16"
     if array.ndim == 2 and np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all():
             raise FrameError(f"{path}: the °C array contains NaN or infinity")
         check_celsius_range(array, path, "the °C array's")
-        return array.astype(np.float32, copy=False), "celsius"  # np.load's own array
+        return array.astype(np.float32, copy=False), "celsius"
     if array.ndim == 3 and array.shape[2] == 3 and array.dtype == np.uint8:
-        return np.ascontiguousarray(array), "rgb"
+        return array, "rgb"
     raise FrameError(
         f"{path}: .npy holds {array.dtype} {array.shape}; expected float °C (H, W), "
         "uint16 Y16 (H, W) or uint8 RGB (H, W, 3)"
@@ -125,8 +120,9 @@ def _read_tiff_fallback(path: Path) -> np.ndarray | None:
         raise FrameError(f"{path}: unreadable TIFF: {exc}") from exc
 
 
-def _decode_image(path: Path, data: bytes, container: str) -> np.ndarray:
+def _decode_image(path: Path, data: bytes, container: str, limits: ReadLimits) -> np.ndarray:
     _check_complete(path, data, container)
+    check_image_header(path, data, container, limits)
     image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None and container == "tiff":
         image = _read_tiff_fallback(path)
@@ -167,9 +163,11 @@ def _image_to_pixels(
     return rgb, "rgb", fmt
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, limits: ReadLimits) -> bytes:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            check_file_size(path, os.fstat(fh.fileno()).st_size, limits)
+            data = fh.read(limits.max_file_bytes + 1)
     except FileNotFoundError as exc:
         raise FrameError(f"{path}: no such file") from exc
     except IsADirectoryError as exc:
@@ -178,26 +176,36 @@ def _read_bytes(path: Path) -> bytes:
         raise FrameError(f"{path}: cannot be read: {exc}") from exc
     if not data:
         raise FrameError(f"{path}: the file is empty")
+    check_file_size(path, len(data), limits)  # it may have grown since fstat
     return data
 
 
-def read_frame(path: str | Path, *, sequence: int = 0, resolution_k: float = 0.01) -> Frame:
+def read_frame(
+    path: str | Path,
+    *,
+    sequence: int = 0,
+    resolution_k: float = 0.01,
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> Frame:
     """Read one frame file, choosing the reader by its content.
 
     ``resolution_k`` is the Kelvin per count of 16-bit Y16 files (0.01: centikelvin, the
-    default; 0.1: decikelvin). The frame's timestamp is the file's modification time.
+    default; 0.1: decikelvin). The frame's timestamp is the file's modification time. Sizes
+    are checked against ``limits`` from the header, before decoding.
     """
     path = Path(path)
-    data = _read_bytes(path)
+    data = _read_bytes(path, limits)
     container = _sniff(data.removeprefix(b"\xef\xbb\xbf")[:16])  # a BOM may precede text
     kind: FrameKind
     if container == "npy":
-        pixels, kind = _read_npy(path, data)
+        pixels, kind = _read_npy(path, data, limits)
         fmt = "npy"
     elif container == "text":
-        pixels, kind, fmt = parse_temperature_matrix(path, data), "celsius", "dmr-txt"
+        pixels, kind, fmt = parse_temperature_matrix(path, data, limits), "celsius", "dmr-txt"
     elif container in ("png", "tiff", "jpeg"):
-        pixels, kind, fmt = _image_to_pixels(path, _decode_image(path, data, container), container)
+        pixels, kind, fmt = _image_to_pixels(
+            path, _decode_image(path, data, container, limits), container
+        )
     else:
         raise FrameError(
             f"{path}: unrecognised content (starts {data[:8]!r}); expected .npy, a DMR-IR text "
@@ -224,29 +232,24 @@ def read_frame(path: str | Path, *, sequence: int = 0, resolution_k: float = 0.0
     )
 
 
-def read_mask(path: str | Path) -> npt.NDArray[np.uint8]:
+def read_mask(path: str | Path, *, limits: ReadLimits = DEFAULT_LIMITS) -> npt.NDArray[np.uint8]:
     """A mask file (PNG/TIFF/JPEG or .npy) as uint8 (H, W) of 0/1: any non-zero pixel is 1.
 
     For colour masks a pixel is 1 when any colour channel is non-zero (alpha is ignored).
     """
     path = Path(path)
-    data = _read_bytes(path)
+    data = _read_bytes(path, limits)
     container = _sniff(data[:16])
     if container == "npy":
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (ValueError, EOFError, OSError) as exc:
-            raise FrameError(
-                f"{path}: not a readable .npy mask (truncated or corrupt): {exc}"
-            ) from exc
+        array = read_npy_bytes(path, data, limits, kinds="biuf")
     elif container in ("png", "tiff", "jpeg"):
-        array = _decode_image(path, data, container)
+        array = _decode_image(path, data, container, limits)
     else:
         raise FrameError(
             f"{path}: unrecognised mask content (starts {data[:8]!r}); expected PNG/TIFF/.npy"
         )
     if array.ndim == 3 and array.shape[2] in (3, 4):
-        array = array[:, :, :3].any(axis=2)
+        array = np.asarray(array[:, :, :3].any(axis=2))
     if array.ndim != 2:
         raise FrameError(f"{path}: mask has shape {array.shape}; expected (H, W) or a colour image")
     if min(array.shape) < 1:

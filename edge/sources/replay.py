@@ -1,9 +1,11 @@
 """Replay recorded frame files (a folder or a list) as if they came from a camera.
 
 Files are read by :func:`edge.io.readers.read_frame` (any supported format), at ``fps`` frames per
-second (0 = as fast as the pipeline takes them), once or looping. A corrupt file or one of the
-wrong size raises :class:`FrameError` for that frame only: the capture thread counts and skips
-it and the next read moves on to the next file.
+second (0 = as fast as the pipeline takes them), once or looping. A corrupt file, one of the
+wrong size, one whose header declares more than ``limits`` allow, or any other failure to read a
+file raises :class:`FrameError` for that frame only: the capture thread counts and skips it,
+:meth:`ReplaySource.state` reports the count as ``bad``, and the next read moves on to the next
+file.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edge.core.frame import Frame
 from edge.errors import FrameError, SourceError
+from edge.io.limits import ReadLimits
 from edge.io.readers import list_frame_files, read_frame
 from edge.sources._pacing import Pacer
 from edge.sources.base import FrameSource
@@ -40,6 +43,10 @@ class ReplayConfig(BaseModel):
     resolution_k: float = Field(0.01, gt=0, description="kelvin per count of 16-bit Y16 files")
     expect_shape: tuple[int, int] | None = Field(
         None, description="(height, width) every frame must have; unset = the first frame's"
+    )
+    limits: ReadLimits = Field(
+        default_factory=ReadLimits,
+        description="largest file and frame accepted, checked from the header before decoding",
     )
 
 
@@ -86,10 +93,18 @@ class ReplaySource(FrameSource):
         self._pacer.wait()
         self._sequence += 1
         try:
-            frame = read_frame(path, sequence=self._sequence, resolution_k=self.config.resolution_k)
+            frame = read_frame(
+                path,
+                sequence=self._sequence,
+                resolution_k=self.config.resolution_k,
+                limits=self.config.limits,
+            )
         except FrameError:
             self.bad += 1
             raise
+        except Exception as exc:  # any bad file is one bad frame, never the capture thread's end
+            self.bad += 1
+            raise FrameError(f"{path}: cannot be read: {type(exc).__name__}: {exc}") from exc
         if self._shape is None:
             self._shape = frame.shape
         elif frame.shape != self._shape:

@@ -94,3 +94,15 @@ def test_bench_cores_option_pins_the_run_and_is_recorded(tmp_path: Path) -> None
     results = json.loads(out.read_text())
     assert results["cores"] == [0]
     assert results["budget"]["cpu_ms_per_frame"]["non-model"] > 0
+
+
+def test_hostile_bench_meets_its_target_on_the_small_hostile_files() -> None:
+    from bench import bench_hostile
+
+    result = bench_hostile.run(quick=True)
+    rows = result["inputs"]
+    assert rows["Lepton Y16 PNG 160x120"]["outcome"] == "processed"
+    assert rows["DMR-IR text 640x480"]["outcome"] == "processed"
+    assert rows["PNG 8-bit declaring 30000x30000"]["outcome"] == "refused"
+    assert all(row["peak_rss_mb"] > 0 for row in rows.values())
+    assert [name for name, row in rows.items() if not row["meets_target"]] == []

@@ -63,7 +63,7 @@ def test_segment_skips_a_corrupt_file_names_it_and_exits_non_zero(
     bad.write_bytes(np.load(next(synth.glob("*.npy"))).tobytes()[:100])
     good = next(synth.glob("*.npy"))
     out = tmp_path / "out"
-    assert main(["segment", "--out", str(out), str(bad), str(good)]) == 1
+    assert main(["segment", "--out", str(out), str(bad), str(good)]) == 3
     assert "broken.npy" in capsys.readouterr().err
     lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert "error" in lines[0] and "grade" in lines[1]

@@ -71,3 +71,14 @@ def test_a_single_column_body_is_its_own_mirror_axis() -> None:
     body = np.zeros((6, 12), dtype=bool)
     body[:, 0] = True
     assert find_midline(body) == loop_midline(body) == 0.0
+
+
+@pytest.mark.parametrize("width", [5_000, 200_000])
+def test_a_very_wide_body_gets_its_mirror_axis_by_the_coarse_to_fine_search(width: int) -> None:
+    # Past the exact search's budget the axis is searched coarse to fine (linear in width).
+    body = np.zeros((8, width), dtype=bool)
+    centre, half = int(width * 0.47), int(width * 0.3)
+    body[:, centre - half : centre + half] = True
+    body[2:4, centre - half - width // 100 : centre - half] = True  # a lopsided arm
+    body[2:4, centre + half : centre + half + width // 100] = True
+    assert find_midline(body) == centre - 0.5

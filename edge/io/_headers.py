@@ -1,0 +1,162 @@
+"""Image sizes read from file headers (PNG IHDR, TIFF IFD, JPEG SOF, .npy), before decoding.
+
+Each function raises :class:`~edge.errors.FrameError` naming the file and the field at fault
+when the header is broken, and leaves size policy to :mod:`edge.io.limits`.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import tokenize
+from pathlib import Path
+
+import numpy as np
+
+from edge.errors import FrameError
+from edge.io.limits import ReadLimits, check_dims
+
+__all__ = ["check_image_header", "read_npy_bytes"]
+
+# Bounded: a header a few hundred bytes long is all a frame needs.
+_NPY_MAX_HEADER = 10_000
+_NPY_KINDS = "fu"  # float °C, uint16 Y16, uint8 RGB (checked further by the reader)
+
+
+def _png_dims(path: Path, data: bytes) -> tuple[int, int]:
+    if len(data) < 33 or data[12:16] != b"IHDR":
+        raise FrameError(f"{path}: PNG without an IHDR chunk first; expected a valid PNG header")
+    width, height = struct.unpack(">II", data[16:24])
+    return height, width
+
+
+def _jpeg_dims(path: Path, data: bytes) -> tuple[int, int]:
+    i = 2
+    while i + 9 <= len(data):
+        if data[i] != 0xFF:
+            raise FrameError(f"{path}: JPEG marker expected at byte {i}; corrupt header")
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:
+            i += 2
+            continue
+        if marker in (0xD9, 0xDA):
+            break
+        (length,) = struct.unpack(">H", data[i + 2 : i + 4])
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+            return height, width
+        i += 2 + length
+    raise FrameError(f"{path}: JPEG without a frame header (SOF) before the image data")
+
+
+def _tiff_dims(path: Path, data: bytes) -> tuple[int, int, int]:
+    """(height, width, samples per pixel) of the only page; multi-page TIFFs are refused."""
+    order = "<" if data[:2] == b"II" else ">"
+    big = struct.unpack(order + "H", data[2:4])[0] == 43
+    try:
+        if big:
+            (ifd,) = struct.unpack(order + "Q", data[8:16])
+            (count,) = struct.unpack(order + "Q", data[ifd : ifd + 8])
+            head, entry, value_at, next_fmt = 8, 20, 12, "Q"
+        else:
+            (ifd,) = struct.unpack(order + "I", data[4:8])
+            (count,) = struct.unpack(order + "H", data[ifd : ifd + 2])
+            head, entry, value_at, next_fmt = 2, 12, 8, "I"
+        end = ifd + head + count * entry
+        if ifd < 8 or end + struct.calcsize(next_fmt) > len(data):
+            raise FrameError(
+                f"{path}: TIFF directory at byte {ifd} with {count} entries runs past the end "
+                f"of the {len(data)}-byte file (truncated or corrupt)"
+            )
+        tags: dict[int, int] = {}
+        for k in range(int(count)):
+            at = ifd + head + k * entry
+            tag, kind = struct.unpack(order + "HH", data[at : at + 4])
+            fmt = {3: "H", 4: "I", 16: "Q"}.get(kind)
+            if tag in (256, 257, 277) and fmt is not None:
+                start = at + value_at
+                (tags[tag],) = struct.unpack(
+                    order + fmt, data[start : start + struct.calcsize(fmt)]
+                )
+        (next_ifd,) = struct.unpack(order + next_fmt, data[end : end + struct.calcsize(next_fmt)])
+    except struct.error as exc:
+        raise FrameError(f"{path}: TIFF header truncated or corrupt: {exc}") from exc
+    if 256 not in tags or 257 not in tags:
+        raise FrameError(
+            f"{path}: TIFF directory lacks ImageWidth/ImageLength; expected a valid TIFF header"
+        )
+    if next_ifd != 0:
+        raise FrameError(
+            f"{path}: multi-page TIFF (another page at byte {next_ifd}); expected one frame per "
+            "file: save each page as its own file"
+        )
+    return tags[257], tags[256], tags.get(277, 1)
+
+
+def check_image_header(path: Path, data: bytes, container: str, limits: ReadLimits) -> None:
+    """Refuse an image whose header is broken or declares more than ``limits`` allow."""
+    if container == "png":
+        height, width = _png_dims(path, data)
+    elif container == "jpeg":
+        height, width = _jpeg_dims(path, data)
+    else:
+        height, width, samples = _tiff_dims(path, data)
+        if not 1 <= samples <= 4:
+            raise FrameError(
+                f"{path}: TIFF declares {samples} samples per pixel; expected 1 (grey/Y16/°C), "
+                "3 (RGB) or 4 (RGBA)"
+            )
+    check_dims(path, height, width, limits, f"the {container.upper()} header")
+
+
+def read_npy_bytes(
+    path: Path, data: bytes, limits: ReadLimits, kinds: str = _NPY_KINDS
+) -> np.ndarray:
+    """The array of a ``.npy`` file already in memory; header checked before any allocation.
+
+    ``kinds`` are the accepted dtype kinds (numpy's one-letter codes)."""
+    stream = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            header = np.lib.format.read_array_header_1_0(stream, _NPY_MAX_HEADER)
+        elif version == (2, 0):
+            header = np.lib.format.read_array_header_2_0(stream, _NPY_MAX_HEADER)
+        else:
+            raise ValueError(f"format version {version}; expected 1.0 or 2.0")
+    except (
+        ValueError,
+        SyntaxError,
+        tokenize.TokenError,
+        TypeError,
+        EOFError,
+        OverflowError,
+        RecursionError,
+        MemoryError,
+    ) as exc:
+        raise FrameError(f"{path}: not a readable .npy header (corrupt): {exc}") from None
+    shape, fortran, dtype = header
+    if dtype.names is not None or dtype.subdtype is not None or dtype.kind not in kinds:
+        raise FrameError(
+            f"{path}: .npy holds {dtype}; expected float °C, uint16 Y16 or uint8 RGB values"
+        )
+    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] not in (3, 4)):
+        raise FrameError(
+            f"{path}: .npy holds {dtype} {shape}; expected float °C (H, W), uint16 Y16 (H, W) "
+            "or uint8 RGB (H, W, 3)"
+        )
+    check_dims(path, int(shape[0]), int(shape[1]), limits, f".npy {dtype} {shape}")
+    count = int(np.prod(shape))
+    offset = stream.tell()
+    if len(data) - offset != count * dtype.itemsize:
+        raise FrameError(
+            f"{path}: .npy header declares {dtype} {shape} ({count * dtype.itemsize} bytes) but "
+            f"{len(data) - offset} bytes follow it (truncated or corrupt)"
+        )
+    flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    array = flat.reshape(shape[::-1]).T if fortran else flat.reshape(shape)
+    # A native-order copy: independent of ``data`` and writable.
+    return np.array(array, dtype=dtype.newbyteorder("="), order="C", copy=True)
