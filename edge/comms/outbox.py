@@ -91,7 +91,7 @@ class OutboxHealth:
     state: Literal["ok", "degraded"]
     reason: str | None  # why degraded (disk full, corrupt database, ...)
     in_memory: int  # messages waiting in the memory spill
-    lost: int  # messages the spill's bound pushed out since start
+    lost: int  # pushed out of the memory spill by its bound, or damaged on disk, since start
     quarantined: int  # damaged files set aside since start
 
     def as_dict(self) -> dict[str, object]:
@@ -136,6 +136,7 @@ class Outbox:
         self._disk_depth = 0
         self._disk_dropped = 0
         self.quarantined = 0
+        self._damaged = 0  # messages found damaged in a quarantined file: lost
         # Bumped when messages with ids below ones already handed out may appear (a disk that
         # comes back, a salvaged file): the publisher then re-reads the outbox from the start.
         self.generation = 0
@@ -184,28 +185,35 @@ class Outbox:
             self._db = None
         aside = store.quarantine(self.path)
         self.quarantined += 1
-        rows = store.salvage(aside)
+        rows, bad = store.salvage(aside)
+        self._damaged += bad
         log.error(
             "outbox %s is DAMAGED (%s): set aside as %s (%d damaged file(s) so far), "
-            "%d message(s) read back from it; starting a fresh outbox",
+            "%d message(s) read back from it, %d damaged message(s) LOST; starting a fresh "
+            "outbox",
             self.path,
             exc,
             aside.name,
             self.quarantined,
             len(rows),
+            bad,
         )
         if rows:
             self._last_id = max(self._last_id, rows[-1][0])
         db = store.connect(self.path, self._last_id)
-        if rows:
-            with _transaction(db):
-                db.executemany(
-                    "INSERT OR IGNORE INTO messages (id, topic, payload, qos, created) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    rows,
-                )
-            self.generation += 1
+        with _transaction(db):
+            self._insert(db, rows)
+            self._count_drops(db, bad)
+        self.generation += bool(rows)
         return db
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, rows: list[tuple[int, str, bytes, int, float]]) -> None:
+        db.executemany(
+            "INSERT OR IGNORE INTO messages (id, topic, payload, qos, created, crc) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(*r, store.checksum(r[1], r[2])) for r in rows],
+        )
 
     def _degrade(self, exc: BaseException, doing: str) -> None:
         """A storage failure: keep going in memory, try the disk again in ``retry_s``."""
@@ -242,11 +250,7 @@ class Outbox:
                 db.executemany(
                     "DELETE FROM messages WHERE id = ?", [(i,) for i in self._deferred_acks]
                 )
-                db.executemany(
-                    "INSERT INTO messages (id, topic, payload, qos, created) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    spilled,
-                )
+                self._insert(db, spilled)
                 self._count_drops(db, self._spill.unpersisted_drops)
         except (sqlite3.Error, OSError) as exc:
             self._degrade(exc, "retry")
@@ -276,7 +280,7 @@ class Outbox:
                 "ok" if self._degraded is None else "degraded",
                 self._degraded,
                 len(self._spill),
-                self._spill.dropped,
+                self._spill.dropped + self._damaged,
                 self.quarantined,
             )
 
@@ -334,8 +338,8 @@ class Outbox:
             if not self._fit_bytes(db, topic, len(payload)):
                 return 0
             cur = db.execute(
-                "INSERT INTO messages (topic, payload, qos, created) VALUES (?, ?, ?, ?)",
-                (topic, bytes(payload), qos, time.time()),
+                "INSERT INTO messages (topic, payload, qos, created, crc) VALUES (?, ?, ?, ?, ?)",
+                (topic, bytes(payload), qos, time.time(), store.checksum(topic, bytes(payload))),
             )
         if excess > 0:
             log.warning(
