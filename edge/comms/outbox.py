@@ -337,10 +337,10 @@ class Outbox:
                 self._count_drops(db, excess)
             if not self._fit_bytes(db, topic, len(payload)):
                 return 0
-            cur = db.execute(
-                "INSERT INTO messages (topic, payload, qos, created, crc) VALUES (?, ?, ?, ?, ?)",
-                (topic, bytes(payload), qos, time.time(), store.checksum(topic, bytes(payload))),
-            )
+            # The outbox numbers messages itself: ids handed out from memory while the disk
+            # refused writes are never reused, whatever the file's own sequence says.
+            msg_id = self._last_id + 1
+            self._insert(db, [(msg_id, topic, bytes(payload), qos, time.time())])
         if excess > 0:
             log.warning(
                 "outbox %s full (%d messages): dropped the %d OLDEST message(s) "
@@ -350,7 +350,7 @@ class Outbox:
                 excess,
                 self._dropped(db),
             )
-        return int(cur.lastrowid or 0)
+        return msg_id
 
     def _fit_bytes(self, db: sqlite3.Connection, topic: str, size: int) -> bool:
         """Make room for ``size`` payload bytes under ``max_bytes`` (inside put's transaction);

@@ -6,12 +6,18 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from edge.comms.config import MqttConfig
 from edge.comms.outbox import Outbox, OutboxConfig
+from edge.comms.publisher import MqttPublisher
+from edge.comms.subscriber import Subscriber
+from edge.testing.broker import LocalBroker
+from tests.edge.mqtt_helpers import alert_payload, collect, dedup, wait_for
 
 
 def _open(path: Path, **cfg: object) -> Outbox:
@@ -19,17 +25,32 @@ def _open(path: Path, **cfg: object) -> Outbox:
 
 
 def _fill(box: Outbox) -> None:
-    """The database may not grow by one page more: the next insert gets SQLITE_FULL."""
-    db = box._db  # the outbox's own connection: max_page_count is per connection
-    assert db is not None
-    (pages,) = db.execute("PRAGMA page_count").fetchone()
-    db.execute(f"PRAGMA max_page_count = {int(pages)}")
+    """The database file may not grow (max_page_count, per connection: the outbox's own) and
+    every page is filled to the brim (a filler table): the next insert gets SQLITE_FULL."""
+    with box._lock:
+        db = box._db
+        assert db is not None
+        (pages,) = db.execute("PRAGMA page_count").fetchone()
+        db.execute(f"PRAGMA max_page_count = {int(pages) + 2}")
+        db.execute("CREATE TABLE IF NOT EXISTS filler (b BLOB)")
+        db.execute("BEGIN")
+        try:
+            for size in (65536, 4096, 1024, 256, 16):
+                try:
+                    while True:
+                        db.execute("INSERT INTO filler VALUES (zeroblob(?))", (size,))
+                except sqlite3.OperationalError as exc:
+                    assert "full" in str(exc)
+        finally:
+            if db.in_transaction:
+                db.execute("COMMIT")
 
 
 def _unfill(box: Outbox) -> None:
-    db = box._db
-    assert db is not None
-    db.execute("PRAGMA max_page_count = 1073741823")
+    with box._lock:
+        db = box._db
+        assert db is not None
+        db.execute("PRAGMA max_page_count = 1073741823")
 
 
 def _payload(i: int) -> bytes:
@@ -63,6 +84,22 @@ def test_a_full_disk_keeps_every_message_in_order_and_writes_them_back_when_it_r
             _payload(i)[:11] for i in range(10) if i not in (0, 5)
         ]
         assert again.put("t", b"next") > ids[-1]
+
+
+def test_ids_handed_out_from_memory_are_never_reused_once_the_disk_is_back(
+    tmp_path: Path,
+) -> None:
+    with _open(tmp_path, retry_s=3600) as box:
+        first = box.put("t", _payload(0))
+        _fill(box)
+        spilled = [box.put("t", _payload(i)) for i in (1, 2)]
+        for msg_id in spilled:  # sent and acknowledged from memory
+            box.ack(msg_id)
+        _unfill(box)
+        assert box.retry(force=True)
+        later = box.put("t", _payload(3))
+        assert later > max(spilled) > first  # a reused id would be skipped by the publisher
+        assert [m.id for m in box.pending()] == [first, later]
 
 
 def test_messages_the_memory_bound_pushes_out_are_counted_as_lost_and_persisted(
@@ -204,3 +241,62 @@ def test_a_filesystem_filling_up_mid_run_degrades_and_recovers_without_loss(
         assert [m.id for m in box.pending(limit=100)] == ids
     finally:
         box.close()
+
+
+# -- end to end, with a real mosquitto --------------------------------------------------------
+
+
+def _mqtt(broker: LocalBroker) -> MqttConfig:
+    return MqttConfig(host=broker.host, port=broker.port, reconnect_min_s=0.2, reconnect_max_s=0.5)
+
+
+def test_every_alert_reaches_a_real_broker_through_a_full_disk_and_a_broker_outage(
+    broker: LocalBroker, tmp_path: Path
+) -> None:
+    sub = Subscriber(_mqtt(broker), "thermoseg/#", client_id="fault-dashboard", persistent=True)
+    sub.start()
+    assert sub.wait_subscribed(10)
+    box = Outbox(tmp_path / "state" / "outbox.sqlite", OutboxConfig(retry_s=0.2))
+    pub = MqttPublisher(_mqtt(broker), "pi-fault", box)
+    pub.start()
+    sent: list[dict[str, object]] = []
+    seen: set[tuple[object, object]] = set()
+    received: list[dict[str, object]] = []
+
+    def raise_alerts(n: int) -> None:
+        for _ in range(n):
+            p = alert_payload(len(sent), device="pi-fault")
+            sent.append(p)
+            pub.publish_alert(p)
+
+    try:
+        assert pub.wait_connected(10)
+        raise_alerts(5)
+        received += collect(sub, len(sent), timeout=30, seen=seen)
+        broker.stop()  # nothing is acknowledged (deleted) now, so the full disk stays full
+        assert wait_for(lambda: not pub.connected, 10)
+        _fill(box)
+        for _ in range(50):  # the room left inside the table's pages is used up first
+            raise_alerts(1)  # before the fix: sqlite3.OperationalError once it is used up
+            if box.health().state == "degraded":
+                break
+        assert box.health().state == "degraded"
+        raise_alerts(5)  # disk full and no broker: memory only
+        broker.start()
+        received += collect(sub, len(sent), timeout=30, seen=seen)  # sent from memory too
+        raise_alerts(5)
+        _unfill(box)
+        time.sleep(0.3)  # let retry_s pass: the next alert writes the memory back first
+        raise_alerts(5)
+        assert box.health().state == "ok"
+        received += collect(sub, len(sent), timeout=30, seen=seen)
+        assert wait_for(lambda: box.depth() == 0, 15), box.health()
+    finally:
+        pub.stop()
+        sub.stop()
+        box.close()
+    lost = box.health().lost
+    assert lost == 0  # the memory bound was never reached
+    got = dedup(received)  # type: ignore[arg-type]
+    assert len(sent) == len(got) + lost
+    assert [m["alert_id"] for m in got] == [p["alert_id"] for p in sent]  # order kept
