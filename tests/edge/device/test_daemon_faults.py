@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +20,6 @@ from edge.comms.subscriber import Subscriber
 from edge.device.daemon import OUTBOX_FILE
 from edge.testing.broker import LocalBroker
 from tests.edge.device.test_daemon import ABNORMAL_SCRIPT, DEVICE, _config, _daemon, _finish
-from tests.edge.mqtt_helpers import collect, dedup
 
 
 @pytest.fixture
@@ -35,11 +38,32 @@ def _run(config: Path, summary: Path) -> dict[str, object]:
     return result
 
 
-def _events(sub: Subscriber, summary: dict[str, object]) -> list[str]:
-    """The alert events of one run (deduplicated), as many as its summary says it sent."""
+def _receive(sub: Subscriber, want: int, got: list[dict[str, Any]], timeout: float = 30) -> None:
+    """Add arriving alerts to ``got`` until it holds ``want`` distinct ones: QoS 1 re-deliveries
+    are dropped by (alert_id, event, frame_sequence) (an alert's updates differ by frame)."""
+    keys = {(m["alert_id"], m["event"], m["frame_sequence"]) for m in got}
+    deadline = time.monotonic() + timeout
+    while len(got) < want and time.monotonic() < deadline:
+        try:
+            _, m = sub.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        key = (m["alert_id"], m["event"], m["frame_sequence"])
+        if key not in keys:
+            keys.add(key)
+            got.append(m)
+
+
+def _raised(summary: dict[str, object]) -> int:
     sent = summary["alerts_sent"]
     assert isinstance(sent, dict)
-    got = dedup(collect(sub, sum(sent.values()), timeout=20))
+    return sum(int(n) for n in sent.values())
+
+
+def _events(sub: Subscriber, summary: dict[str, object]) -> list[str]:
+    """The alert events of one run, as many as its summary says it raised."""
+    got: list[dict[str, Any]] = []
+    _receive(sub, _raised(summary), got)
     return [str(m["event"]) for m in got]
 
 
@@ -63,8 +87,8 @@ def test_a_restart_on_a_damaged_outbox_sets_it_aside_and_screens_on(
 
 
 @pytest.fixture
-def full_state_dir(tmp_path: Path) -> Iterator[Path]:
-    """A state directory on a real 512 kB tmpfs, filled up (needs root; skipped otherwise)."""
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A real 512 kB tmpfs (needs root; skipped otherwise)."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
     where = tmp_path / "small"
@@ -78,30 +102,64 @@ def full_state_dir(tmp_path: Path) -> Iterator[Path]:
         pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
     try:
         (where / "state").mkdir()
-        fd = os.open(where / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            while True:
-                os.write(fd, bytes(4096))
-        except OSError:  # ENOSPC
-            pass
-        finally:
-            os.close(fd)
-        yield where / "state"
+        yield where
     finally:
         subprocess.run(["umount", "-l", str(where)], check=False)
 
 
+def _fill(fs: Path) -> None:
+    fd = os.open(fs / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, bytes(4096))
+    except OSError:  # ENOSPC: full
+        pass
+    finally:
+        os.close(fd)
+
+
+def _on(config: Path, tmp_path: Path, state: Path) -> Path:
+    config.write_text(config.read_text().replace(f'"{tmp_path / "state"}"', f'"{state}"'))
+    return config
+
+
 def test_a_daemon_started_on_a_full_disk_screens_and_sends_every_alert_from_memory(
-    tmp_path: Path, broker: LocalBroker, alerts: Subscriber, full_state_dir: Path
+    tmp_path: Path, broker: LocalBroker, alerts: Subscriber, small_fs: Path
 ) -> None:
+    _fill(small_fs)
     config = _config(tmp_path, broker.port, script=ABNORMAL_SCRIPT)
-    config.write_text(config.read_text().replace(f'"{tmp_path / "state"}"', f'"{full_state_dir}"'))
+    _on(config, tmp_path, small_fs / "state")
     # Before the fix: "cannot open the SQLite database (database or disk is full)", exit 1.
     summary = _run(config, tmp_path / "summary.json")
     assert summary["outbox_state"] == "degraded"
     assert "disk" in str(summary["outbox_reason"])
     assert summary["outbox_lost"] == 0 and summary["outbox_depth"] == 0
     events = _events(alerts, summary)  # every alert it raised, sent from memory
-    sent = summary["alerts_sent"]
-    assert isinstance(sent, dict) and len(events) == sum(sent.values())
+    assert len(events) == _raised(summary)
     assert events[0] == "new" and events[-1] == "end", events
+
+
+def test_a_disk_filling_up_while_the_daemon_runs_costs_no_alert(
+    tmp_path: Path, broker: LocalBroker, alerts: Subscriber, small_fs: Path
+) -> None:
+    config = _config(tmp_path, broker.port, script=ABNORMAL_SCRIPT, fps=15.0, loop=True)
+    _on(config, tmp_path, small_fs / "state")
+    summary_path = tmp_path / "summary.json"
+    proc = _daemon(config, "--summary-json", str(summary_path))
+    got: list[dict[str, Any]] = []
+    try:
+        _receive(alerts, 2, got, timeout=60)  # running, with the outbox on disk
+        assert len(got) >= 2, proc.poll()
+        _fill(small_fs)
+        # Before the fix: the first alert after this killed the analysis thread (exit 1).
+        _receive(alerts, len(got) + 6, got, timeout=60)
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+    code, out = _finish(proc)
+    assert code == 0, out
+    summary = json.loads(summary_path.read_text())
+    assert summary["outbox_state"] == "degraded" and "disk" in str(summary["outbox_reason"])
+    assert summary["outbox_lost"] == 0 and summary["outbox_depth"] == 0
+    _receive(alerts, _raised(summary), got)
+    assert len(got) == _raised(summary)  # raised == received (+ 0 lost)
