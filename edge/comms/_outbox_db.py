@@ -9,7 +9,16 @@ import time
 import zlib
 from pathlib import Path
 
-__all__ = ["checksum", "connect", "is_corruption", "kind_of", "quarantine", "rollback", "salvage"]
+__all__ = [
+    "Row",
+    "checksum",
+    "connect",
+    "is_corruption",
+    "kind_of",
+    "quarantine",
+    "rollback",
+    "salvage",
+]
 
 Row = tuple[int, str, bytes, int, float]
 

@@ -33,8 +33,6 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -42,6 +40,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge.comms import _outbox_db as store
+from edge.comms import _outbox_table as table
+from edge.comms._outbox_table import BoundedTable
 from edge.comms._spill import Spill
 from edge.errors import PublishError
 
@@ -123,9 +123,7 @@ class Outbox:
         self.path = Path(path)
         self.cfg = cfg
         self._lock = threading.Lock()
-        # Never below the stored payload bytes (acks only lower the truth): the exact SUM, a
-        # scan of every row, is needed only when this bound says max_bytes may be reached.
-        self._bytes_bound: int | None = None
+        self._table = BoundedTable(self.path, cfg)
         self._db: sqlite3.Connection | None = None
         self._closed = False
         self._spill = Spill(cfg.spill_max_messages, cfg.spill_max_bytes, cfg.drop_policy)
@@ -201,23 +199,16 @@ class Outbox:
         if rows:
             self._last_id = max(self._last_id, rows[-1][0])
         db = store.connect(self.path, self._last_id)
-        with _transaction(db):
-            self._insert(db, rows)
-            self._count_drops(db, bad)
+        with table.transaction(db):
+            table.insert(db, rows)
+            table.count_drops(db, bad)
         self.generation += bool(rows)
         return db
-
-    @staticmethod
-    def _insert(db: sqlite3.Connection, rows: list[tuple[int, str, bytes, int, float]]) -> None:
-        db.executemany(
-            "INSERT OR IGNORE INTO messages (id, topic, payload, qos, created, crc) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(*r, store.checksum(r[1], r[2])) for r in rows],
-        )
 
     def _degrade(self, exc: BaseException, doing: str) -> None:
         """A storage failure: keep going in memory, try the disk again in ``retry_s``."""
         reason = f"{store.kind_of(exc)} ({doing}: {exc})"
+        self._table.bytes_bound = None  # a rolled-back put may have moved it
         self._corrupt = self._corrupt or store.is_corruption(exc)
         self._next_retry = time.monotonic() + self.cfg.retry_s
         if self._degraded is None:
@@ -246,16 +237,16 @@ class Outbox:
                 self.generation += 1  # what the disk kept has ids below those in memory
             db = self._conn()
             spilled = self._spill.items()
-            with _transaction(db):
+            with table.transaction(db):
                 db.executemany(
                     "DELETE FROM messages WHERE id = ?", [(i,) for i in self._deferred_acks]
                 )
-                self._insert(db, spilled)
-                self._count_drops(db, self._spill.unpersisted_drops)
+                table.insert(db, spilled)
+                table.count_drops(db, self._spill.unpersisted_drops)
         except (sqlite3.Error, OSError) as exc:
             self._degrade(exc, "retry")
             return
-        self._bytes_bound = None
+        self._table.bytes_bound = None
         self._deferred_acks.clear()
         self._spill.clear()
         log.warning(
@@ -299,8 +290,10 @@ class Outbox:
                 raise PublishError(f"outbox {self.path} is closed")
             self._recover()
             if self._degraded is None:
+                # The outbox numbers messages itself: ids handed out from memory while the disk
+                # refused writes are never reused, whatever the file's own sequence says.
                 try:
-                    msg_id = self._put_disk(self._conn(), topic, payload, qos)
+                    msg_id = self._table.put(self._conn(), self._last_id + 1, topic, payload, qos)
                 except sqlite3.Error as exc:
                     self._degrade(exc, "put")
                 else:
@@ -313,99 +306,6 @@ class Outbox:
                 return 0
             self._last_id = msg_id
             return msg_id
-
-    def _put_disk(self, db: sqlite3.Connection, topic: str, payload: bytes, qos: int) -> int:
-        with _transaction(db):
-            (depth,) = db.execute("SELECT COUNT(*) FROM messages").fetchone()
-            excess = depth + 1 - self.cfg.max_messages
-            if excess > 0 and self.cfg.drop_policy == "drop_newest":
-                self._count_drops(db, 1)
-                log.warning(
-                    "outbox %s full (%d messages): dropped the NEW message on %s "
-                    "(drop_newest); %d dropped so far",
-                    self.path,
-                    depth,
-                    topic,
-                    self._dropped(db),
-                )
-                return 0
-            if excess > 0:
-                db.execute(
-                    "DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT ?)",
-                    (excess,),
-                )
-                self._count_drops(db, excess)
-            if not self._fit_bytes(db, topic, len(payload)):
-                return 0
-            # The outbox numbers messages itself: ids handed out from memory while the disk
-            # refused writes are never reused, whatever the file's own sequence says.
-            msg_id = self._last_id + 1
-            self._insert(db, [(msg_id, topic, bytes(payload), qos, time.time())])
-        if excess > 0:
-            log.warning(
-                "outbox %s full (%d messages): dropped the %d OLDEST message(s) "
-                "(drop_oldest); %d dropped so far",
-                self.path,
-                depth,
-                excess,
-                self._dropped(db),
-            )
-        return msg_id
-
-    def _fit_bytes(self, db: sqlite3.Connection, topic: str, size: int) -> bool:
-        """Make room for ``size`` payload bytes under ``max_bytes`` (inside put's transaction);
-        False when the new message is refused (drop_newest, or larger than the whole bound)."""
-        limit = self.cfg.max_bytes
-        if self._bytes_bound is not None and self._bytes_bound + size <= limit:
-            self._bytes_bound += size
-            return True
-        (total,) = db.execute("SELECT COALESCE(SUM(length(payload)), 0) FROM messages").fetchone()
-        self._bytes_bound = int(total)
-        over = int(total) + size - limit
-        if over <= 0:
-            self._bytes_bound += size
-            return True
-        if self.cfg.drop_policy == "drop_newest" or size > limit:
-            self._count_drops(db, 1)
-            log.warning(
-                "outbox %s holds %d of %d bytes: dropped the NEW %d-byte message on %s; "
-                "%d dropped so far",
-                self.path,
-                total,
-                limit,
-                size,
-                topic,
-                self._dropped(db),
-            )
-            return False
-        doomed: list[int] = []
-        freed = 0
-        for msg_id, length in db.execute("SELECT id, length(payload) FROM messages ORDER BY id"):
-            doomed.append(int(msg_id))
-            freed += int(length)
-            if freed >= over:
-                break
-        db.execute("DELETE FROM messages WHERE id <= ?", (doomed[-1],))
-        self._count_drops(db, len(doomed))
-        self._bytes_bound = int(total) - freed + size
-        log.warning(
-            "outbox %s over %d bytes: dropped the %d OLDEST message(s) (drop_oldest); "
-            "%d dropped so far",
-            self.path,
-            limit,
-            len(doomed),
-            self._dropped(db),
-        )
-        return True
-
-    @staticmethod
-    def _count_drops(db: sqlite3.Connection, n: int) -> None:
-        db.execute("UPDATE counters SET value = value + ? WHERE name = 'dropped'", (n,))
-
-    @staticmethod
-    def _dropped(db: sqlite3.Connection) -> int:
-        (value,) = db.execute("SELECT value FROM counters WHERE name = 'dropped'").fetchone()
-        return int(value)
 
     def pending(self, limit: int = 100, after_id: int = 0) -> list[OutboxMessage]:
         """Up to ``limit`` waiting messages with ``id > after_id``, oldest first (disk, then
@@ -455,7 +355,7 @@ class Outbox:
         with self._lock:
             if self._db is not None and not self._corrupt:
                 try:
-                    self._disk_dropped = self._dropped(self._db)
+                    self._disk_dropped = table.dropped(self._db)
                 except sqlite3.Error as exc:
                     self._degrade(exc, "count")
             return self._disk_dropped + self._spill.unpersisted_drops
@@ -483,15 +383,3 @@ class Outbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back (once, if still open) on any failure."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        db.execute("COMMIT")
-    except BaseException:
-        store.rollback(db)
-        raise
