@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edge.comms import _outbox_db as store
 from edge.comms import _outbox_table as table
-from edge.comms._outbox_table import BoundedTable
+from edge.comms._outbox_table import BoundedTable, Row
 from edge.comms._spill import Spill
 from edge.errors import PublishError
 
@@ -315,16 +315,28 @@ class Outbox:
             if self._db is not None and not self._corrupt:
                 try:
                     rows = self._db.execute(
-                        "SELECT id, topic, payload, qos, created FROM messages "
+                        "SELECT id, topic, payload, qos, created, crc FROM messages "
                         "WHERE id > ? ORDER BY id LIMIT ?",
                         (after_id, limit + len(self._deferred_acks)),
                     ).fetchall()
                 except sqlite3.Error as exc:  # damaged: what memory holds still goes out
                     self._degrade(exc, "read")
-            rows = [r for r in rows if r[0] not in self._deferred_acks][:limit]
+            rows = self._intact([r for r in rows if r[0] not in self._deferred_acks][:limit])
             if len(rows) < limit:
                 rows += self._spill.after(max([after_id, *(r[0] for r in rows)]), limit - len(rows))
         return [OutboxMessage(int(i), str(t), bytes(p), int(q), float(c)) for i, t, p, q, c in rows]
+
+    def _intact(self, rows: list[tuple[int, str, bytes, int, float, int | None]]) -> list[Row]:
+        """Rows up to the first whose checksum fails (SQLite reads a damaged data page without
+        complaint): that one is never sent; the file is set aside at the next retry."""
+        out: list[Row] = []
+        for i, t, p, q, c, crc in rows:
+            if crc is not None and crc != store.checksum(str(t), bytes(p)):
+                damaged = sqlite3.DatabaseError(f"message {i}: checksum mismatch (damaged page)")
+                self._degrade(damaged, "read")
+                break
+            out.append((int(i), str(t), bytes(p), int(q), float(c)))
+        return out
 
     def ack(self, msg_id: int) -> None:
         """The broker acknowledged ``msg_id``: forget it (unknown ids are ignored)."""

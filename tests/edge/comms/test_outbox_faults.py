@@ -175,6 +175,36 @@ def test_a_damaged_page_at_start_is_set_aside_and_what_is_readable_is_carried_ov
         assert box.put("t", b"after") > max(ids)
 
 
+def test_a_page_damaged_while_running_is_never_sent_and_the_file_is_set_aside(
+    tmp_path: Path,
+) -> None:
+    with _open(tmp_path) as box:
+        ids = [box.put("t", _payload(i)) for i in range(40)]
+    box = _open(tmp_path, retry_s=3600)
+    try:
+        assert box._db is not None
+        box._db.execute("PRAGMA cache_size = 1")  # pages are read from the file again
+        path = tmp_path / "outbox.sqlite"
+        (page_size,) = box._db.execute("PRAGMA page_size").fetchone()
+        _corrupt(path, (path.stat().st_size // page_size // 2) * page_size, page_size)
+        sent = box.pending(limit=1000)
+        for m in sent:  # only intact messages go out, up to the damaged one
+            assert m.payload == _payload(ids.index(m.id))
+        health = box.health()
+        assert health.state == "degraded" and "corrupt" in (health.reason or "")
+        later = box.put("t", b"while damaged")  # kept in memory, still sent
+        assert [m.id for m in box.pending(limit=1000, after_id=ids[-1])] == [later]
+        assert box.retry(force=True)
+        health = box.health()
+        assert health.state == "ok" and health.quarantined == 1 and health.lost >= 1
+        kept = [m.id for m in box.pending(limit=1000)]
+        assert kept == sorted(kept) and kept[-1] == later
+        assert len(kept) - 1 + health.lost == len(ids)  # every message accounted for
+        assert len(_quarantined(tmp_path)) >= 1
+    finally:
+        box.close()
+
+
 @pytest.fixture
 def small_fs(tmp_path: Path) -> Iterator[Path]:
     """A real 512 kB tmpfs (needs root; skipped otherwise)."""
