@@ -53,6 +53,18 @@ class Spill:
         self._bytes += size
         return True
 
+    def prepend(self, older: list[SpilledMessage]) -> None:
+        """Put messages older than every one here in front (read back from a damaged file that
+        could not be replaced); beyond the bound the oldest of them are lost (counted)."""
+        self._items.extendleft(reversed(older))
+        self._bytes += sum(len(m[2]) for m in older)
+        n = 0
+        while len(self._items) > self.max_messages or self._bytes > self.max_bytes:
+            self._bytes -= len(self._items.popleft()[2])
+            n += 1
+        if n:
+            self._drop(n, f"the {n} OLDEST message(s)")
+
     def _drop(self, n: int, what: str) -> None:
         self.dropped += n
         self.unpersisted_drops += n

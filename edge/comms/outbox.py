@@ -198,11 +198,19 @@ class Outbox:
         )
         if rows:
             self._last_id = max(self._last_id, rows[-1][0])
-        db = store.connect(self.path, self._last_id)
-        with table.transaction(db):
-            table.insert(db, rows)
-            table.count_drops(db, bad)
-        self.generation += bool(rows)
+            self.generation += 1  # ids below those handed out may reappear
+        db = None
+        try:
+            db = store.connect(self.path, self._last_id)
+            with table.transaction(db):
+                table.insert(db, rows)
+                table.count_drops(db, bad)
+        except (sqlite3.Error, OSError):
+            if db is not None:
+                db.close()
+            self._spill.prepend(rows)  # no fresh file either (disk full too): keep them in memory
+            self._spill.unpersisted_drops += bad
+            raise
         return db
 
     def _degrade(self, exc: BaseException, doing: str) -> None:

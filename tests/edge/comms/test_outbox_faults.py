@@ -330,3 +330,30 @@ def test_every_alert_reaches_a_real_broker_through_a_full_disk_and_a_broker_outa
     got = dedup(received)  # type: ignore[arg-type]
     assert len(sent) == len(got) + lost
     assert [m["alert_id"] for m in got] == [p["alert_id"] for p in sent]  # order kept
+
+
+def test_a_damaged_outbox_on_a_full_filesystem_keeps_what_it_read_back_in_memory(
+    small_fs: Path,
+) -> None:
+    path = small_fs / "outbox.sqlite"
+    with Outbox(path, OutboxConfig()) as box:  # few: the WAL must fit twice on 512 kB
+        ids = [box.put("t", _payload(i)) for i in range(8)]
+    box = Outbox(path, OutboxConfig(retry_s=3600))
+    try:
+        assert box._db is not None
+        box._db.execute("PRAGMA cache_size = 1")  # pages are read from the file again
+        where = path.read_bytes().index(b"alert-00004-")  # inside message 4's payload
+        _corrupt(path, where + 12, 64)
+        box.pending(limit=100)  # finds the damaged message (its checksum fails)
+        assert "corrupt" in (box.health().reason or "")
+        filler = _fill_fs(small_fs)
+        assert not box.retry(force=True)  # set aside and read back, but no room for a new file
+        health = box.health()
+        assert health.state == "degraded" and health.quarantined == 1
+        kept = [m.id for m in box.pending(limit=100)]
+        assert kept and set(kept) <= set(ids) and len(kept) + health.lost == len(ids)
+        filler.unlink()
+        assert box.retry(force=True)
+        assert [m.id for m in box.pending(limit=100)] == kept
+    finally:
+        box.close()
