@@ -7,17 +7,21 @@ import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from edge.comms.config import MqttConfig
 from edge.comms.subscriber import Subscriber
-from edge.device.daemon import OUTBOX_FILE
+from edge.device.config import parse_config
+from edge.device.daemon import OUTBOX_FILE, Daemon
+from edge.device.sdnotify import SystemdNotifier
 from edge.testing.broker import LocalBroker
 from tests.edge.device.test_daemon import ABNORMAL_SCRIPT, DEVICE, _config, _daemon, _finish
 
@@ -163,3 +167,40 @@ def test_a_disk_filling_up_while_the_daemon_runs_costs_no_alert(
     assert summary["outbox_lost"] == 0 and summary["outbox_depth"] == 0
     _receive(alerts, _raised(summary), got)
     assert len(got) == _raised(summary)  # raised == received (+ 0 lost)
+
+
+def test_status_says_the_outbox_is_degraded_and_why(
+    tmp_path: Path, broker: LocalBroker, small_fs: Path
+) -> None:
+    frames = tmp_path / "rec"
+    frames.mkdir()
+    for i in range(4):
+        np.save(frames / f"f{i}.npy", np.full((120, 160), 31.0, np.float32))
+    _fill(small_fs)
+    cfg = parse_config(
+        {
+            "device_id": DEVICE,
+            "state_dir": str(small_fs / "state"),
+            "source": {"type": "replay", "path": str(frames), "fps": 2.0},
+            "mqtt": {"host": broker.host, "port": broker.port},
+            "watchdog": {"status_interval_s": 0.2},
+        }
+    )
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "n.sock"))
+    sock.settimeout(0)
+    try:
+        summary = Daemon(cfg, SystemdNotifier(str(tmp_path / "n.sock"))).run(max_seconds=30)
+        lines: list[str] = []
+        while True:
+            try:
+                lines.extend(sock.recv(4096).decode().split("\n"))
+            except BlockingIOError:
+                break
+    finally:
+        sock.close()
+    assert summary.exit_code == 0 and summary.outbox_state == "degraded"
+    status = [line for line in lines if line.startswith("STATUS=") and "frames" in line]
+    assert status, lines
+    assert all("outbox 0 DEGRADED (disk" in line for line in status), status
+    assert all("camera running" in line for line in status), status  # frames keep coming
