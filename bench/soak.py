@@ -23,22 +23,29 @@ The daemon's log is kept for people to read (``log`` in the report); no figure c
 Exit status 1 when anything was lost, or the run proves nothing (no summary, no alert raised,
 daemon failed). Loopback only, bounded by ``--minutes``.
 
+``--full-disk-at S`` (root only: it mounts a tmpfs) puts the state directory (the outbox) on a
+512 kB tmpfs and fills that filesystem S seconds in; it stays full to the end. The report then
+also says how the outbox ended (``outbox_state``, ``outbox_reason``, ``outbox_lost``).
+
     python -m bench.soak --minutes 10
     python -m bench.soak --minutes 1 --json soak.json
+    python -m bench.soak --minutes 1 --full-disk-at 20
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -96,10 +103,10 @@ class _Received:
             return list(self.stats)
 
 
-def _config(folder: Path, port: int, fps: float, segmenter: dict[str, Any]) -> Path:
+def _config(folder: Path, state: Path, port: int, fps: float, segmenter: dict[str, Any]) -> Path:
     source = {"type": "synthetic", "seed": 3, "fps": fps, "loop": True, "script": SCRIPT}
     data = daemon_config(
-        folder / "state",
+        state,
         port,
         source,
         segmenter,
@@ -111,6 +118,32 @@ def _config(folder: Path, port: int, fps: float, segmenter: dict[str, Any]) -> P
     )
     data["device_id"] = DEVICE
     return write_config(folder / "soak.toml", data)
+
+
+@contextlib.contextmanager
+def _small_fs(where: Path) -> Iterator[Path]:
+    """A real 512 kB tmpfs at ``where`` (root only), unmounted at the end."""
+    where.mkdir(parents=True, exist_ok=True)
+    cmd = ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(where)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"--full-disk-at needs root to mount a tmpfs: {proc.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def _fill_fs(where: Path) -> None:
+    """Write zeros until the filesystem says ENOSPC (the file stays: the disk stays full)."""
+    fd = os.open(where / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, bytes(4096))
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _outages(seconds: float, every: float, down: float) -> list[tuple[float, float]]:
@@ -153,6 +186,9 @@ def _tally(summary: dict[str, Any] | None, got: list[Key]) -> dict[str, Any]:
         "frames_bad": facts.get("frames_bad"),
         "outbox_left_after_flush": facts.get("outbox_depth"),
         "outbox_dropped": facts.get("outbox_dropped"),
+        "outbox_state": facts.get("outbox_state"),
+        "outbox_reason": facts.get("outbox_reason"),
+        "outbox_lost": facts.get("outbox_lost"),
         "alerts_raised": None if raised is None else sum(raised.values()),
         "alerts_raised_by_event": raised,
         "alerts_received": len(got),
@@ -174,6 +210,7 @@ def soak(
     down: float = 5.0,
     segmenter: dict[str, Any] | None = None,
     workdir: Path | None = None,
+    full_disk_at: float | None = None,
 ) -> dict[str, Any]:
     """Run the soak; the report as a dict (``losses`` must be 0)."""
     seconds = minutes * 60.0
@@ -194,8 +231,16 @@ def soak(
         try:
             if not sub.wait_subscribed(10):
                 raise RuntimeError(f"soak subscriber could not subscribe: {sub.last_error}")
-            config = _config(folder, broker.port, fps, seg)
-            return _drive(folder, config, broker, sub, received, seconds, every, down, fps)
+            with contextlib.ExitStack() as stack:
+                small = None
+                if full_disk_at is not None:
+                    small = stack.enter_context(_small_fs(folder / "small"))
+                state = folder / "state" if small is None else small / "state"
+                config = _config(folder, state, broker.port, fps, seg)
+                fill = None if small is None else (full_disk_at, small)
+                return _drive(
+                    folder, config, broker, sub, received, seconds, every, down, fps, fill
+                )
         finally:
             sub.stop()
             broker.cleanup()
@@ -211,7 +256,9 @@ def _drive(
     every: float,
     down: float,
     fps: float,
+    fill: tuple[float | None, Path] | None = None,
 ) -> dict[str, Any]:
+    fill_at = None if fill is None else fill[0]
     log_path = folder / "daemon.log"
     summary_path = folder / "summary.json"
     outages = _outages(seconds, every, down)
@@ -224,6 +271,9 @@ def _drive(
         try:
             pending = list(outages)
             while (now := time.monotonic() - started) < seconds and proc.poll() is None:
+                if fill is not None and fill[0] is not None and now >= fill[0]:
+                    _fill_fs(fill[1])  # the state directory's filesystem is full from now on
+                    fill = None
                 if pending and now >= pending[0][0] and broker.is_running():
                     broker.stop()
                 if pending and now >= pending[0][1] and not broker.is_running():
@@ -257,6 +307,7 @@ def _drive(
         "fps_requested": fps,
         "outages": len(outages),
         "outage_s": down,
+        "disk_full_from_s": None if fill_at is None else fill_at,
         "daemon_exit_code": code,
         **tally,
         "fps_achieved": None if tally["frames"] is None else round(tally["frames"] / seconds, 1),
@@ -294,13 +345,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--down", type=float, default=5.0, help="each outage lasts N seconds")
     parser.add_argument("--model", type=Path, default=None, help="a .tflite (default: codebook)")
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
+    parser.add_argument(
+        "--full-disk-at",
+        type=float,
+        default=None,
+        help="state directory on a 512 kB tmpfs, filled N seconds in (root only)",
+    )
     args = parser.parse_args(argv)
     if not 0 < args.minutes <= 24 * 60:
         parser.error("--minutes must be in (0, 1440]")
     if not 0 < args.down < args.every:
         parser.error("--down must be positive and shorter than --every")
     seg = {"type": "tflite", "model": str(args.model)} if args.model else {"type": "codebook"}
-    report = soak(args.minutes, fps=args.fps, every=args.every, down=args.down, segmenter=seg)
+    report = soak(
+        args.minutes,
+        fps=args.fps,
+        every=args.every,
+        down=args.down,
+        segmenter=seg,
+        full_disk_at=args.full_disk_at,
+    )
     for key, value in report.items():
         print(f"{key:>24}: {value}")
     if args.json is not None:

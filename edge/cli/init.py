@@ -13,9 +13,10 @@ from pathlib import Path
 
 from edge.errors import ConfigError
 
-__all__ = ["UDEV_RULE", "register", "run", "unit_text"]
+__all__ = ["BACKOFF_UNIT", "UDEV_RULE", "register", "run", "unit_text"]
 
 UDEV_RULE = "60-thermoseg-purethermal.rules"
+BACKOFF_UNIT = "thermoseg-edge-backoff.service"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -88,9 +89,14 @@ def run(args: argparse.Namespace) -> int:
         template = shipped_unit().read_text(encoding="utf-8")
         text = unit_text(template, here if here.is_file() else None, config)
         _write(args.unit, text, args.force)
-        print(f"wrote {args.unit}; install it with:")
-        print(f"  sudo cp {args.unit} /etc/systemd/system/ && sudo systemctl daemon-reload")
-        print("  sudo systemctl enable --now thermoseg-edge")
+        # The unit's OnFailure= names this one (restart back-off on systemd 252): same folder.
+        from edge.cli._shipped import shipped_file
+
+        backoff = args.unit.with_name(BACKOFF_UNIT)
+        _write(backoff, shipped_file("systemd", BACKOFF_UNIT).read_text("utf-8"), args.force)
+        print(f"wrote {args.unit} and {backoff}; install them with:")
+        print(f"  sudo cp {args.unit} {backoff} /etc/systemd/system/")
+        print("  sudo systemctl daemon-reload && sudo systemctl enable --now thermoseg-edge")
     if args.udev is not None:
         from edge.cli._shipped import shipped_file
 

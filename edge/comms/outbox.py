@@ -15,6 +15,16 @@ policy decides:
 
 Either way the drop is logged at WARNING and counted in :attr:`Outbox.dropped`, a counter kept
 in the same database (it survives restarts) and reported on the stats topic.
+
+A disk that refuses a write (full, I/O error) or a damaged file never loses a message silently
+and never raises into the caller: the outbox becomes *degraded* (:meth:`Outbox.health` says why),
+new messages wait in a bounded in-memory spill (``spill_max_messages``/``spill_max_bytes``) that
+the publisher sends like stored ones, and every ``retry_s`` the disk is tried again; once it
+takes writes the spill is written back with its ids, so order and acknowledgements hold. A
+damaged file (at start or later) is renamed aside as ``<name>.corrupt-<UTC time>``, logged at
+ERROR and counted, whatever can still be read from it is carried over, and a fresh file is made.
+A disk that cannot even be opened at start leaves the outbox in memory until it can. Messages
+the spill's bound pushes out are logged at ERROR and counted as lost (:meth:`Outbox.health`).
 """
 
 from __future__ import annotations
@@ -29,28 +39,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.comms import _outbox_db as store
+from edge.comms import _outbox_table as table
+from edge.comms._outbox_table import BoundedTable, Row
+from edge.comms._spill import Spill
 from edge.errors import PublishError
 
-__all__ = ["Outbox", "OutboxConfig", "OutboxMessage"]
+__all__ = ["Outbox", "OutboxConfig", "OutboxHealth", "OutboxMessage"]
 
 log = logging.getLogger(__name__)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    topic TEXT NOT NULL,
-    payload BLOB NOT NULL,
-    qos INTEGER NOT NULL,
-    created REAL NOT NULL
-);
--- COUNT(*) (every put, depth) scans this small index, not the payloads: 0.03 ms, not 65 ms at 100k
-CREATE INDEX IF NOT EXISTS messages_qos ON messages (qos);
-CREATE TABLE IF NOT EXISTS counters (
-    name TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-INSERT OR IGNORE INTO counters (name, value) VALUES ('dropped', 0);
-"""
 
 
 class OutboxConfig(BaseModel):
@@ -71,6 +68,40 @@ class OutboxConfig(BaseModel):
         description="When full: delete the oldest stored message, or refuse the new one. "
         "Every drop is logged at WARNING and counted.",
     )
+    spill_max_messages: int = Field(
+        10_000,
+        ge=1,
+        description="Most messages kept in memory while the disk refuses writes (full, damaged); "
+        "beyond it drop_policy applies and each lost message is counted.",
+    )
+    spill_max_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="Most payload bytes kept in memory while the disk refuses writes.",
+    )
+    retry_s: float = Field(
+        10.0, gt=0, le=3600, description="Seconds between tries of a disk that refused a write."
+    )
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    """Whether the outbox stores on disk, and what it lost (for status and stats)."""
+
+    state: Literal["ok", "degraded"]
+    reason: str | None  # why degraded (disk full, corrupt database, ...)
+    in_memory: int  # messages waiting in the memory spill
+    lost: int  # pushed out of the memory spill by its bound, or damaged on disk, since start
+    quarantined: int  # damaged files set aside since start
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "state": self.state,
+            "reason": self.reason,
+            "in_memory": self.in_memory,
+            "lost": self.lost,
+            "quarantined": self.quarantined,
+        }
 
 
 @dataclass(frozen=True)
@@ -85,179 +116,284 @@ class OutboxMessage:
 
 
 class Outbox:
-    """A bounded, persistent FIFO of MQTT messages; thread-safe."""
+    """A bounded, persistent FIFO of MQTT messages; thread-safe; degrades to memory, never raises
+    on a storage failure (see the module docstring)."""
 
     def __init__(self, path: Path, cfg: OutboxConfig) -> None:
         self.path = Path(path)
         self.cfg = cfg
         self._lock = threading.Lock()
-        # Never below the stored payload bytes (acks only lower the truth): the exact SUM, a
-        # scan of every row, is needed only when this bound says max_bytes may be reached.
-        self._bytes_bound: int | None = None
+        self._table = BoundedTable(self.path, cfg)
+        self._db: sqlite3.Connection | None = None
+        self._closed = False
+        self._spill = Spill(cfg.spill_max_messages, cfg.spill_max_bytes, cfg.drop_policy)
+        self._degraded: str | None = None
+        self._corrupt = False
+        self._next_retry = 0.0
+        self._deferred_acks: set[int] = set()  # acked while the disk refused the DELETE
+        self._disk_depth = 0
+        self._disk_dropped = 0
+        self.quarantined = 0
+        self._damaged = 0  # messages found damaged in a quarantined file: lost
+        # Bumped when messages with ids below ones already handed out may appear (a disk that
+        # comes back, a salvaged file): the publisher then re-reads the outbox from the start.
+        self.generation = 0
+        self._last_id = 0
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # The MQTT network thread acks while the pipeline puts: one connection, one lock.
-            self._db: sqlite3.Connection | None = sqlite3.connect(
-                str(self.path), check_same_thread=False, isolation_level=None, timeout=10.0
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # Alerts are rare; an fsync per alert is cheap and survives a power cut.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise PublishError(
-                f"outbox {self.path}: cannot open the SQLite database ({exc}); "
-                "expected a writable file under the state directory"
-            ) from exc
+            self._open()
+        except sqlite3.Error as exc:
+            self._degrade(exc, "open")
+        except OSError as exc:
+            if not self._mkdir_failed(exc):
+                self._degrade(exc, "open")
+        if self._db is None:
+            # Memory only from the start: ids above any a disk outbox could hold, so the
+            # spill sorts after whatever the disk keeps once it is readable again.
+            self._last_id = int(time.time() * 1000)
+
+    def _mkdir_failed(self, exc: OSError) -> bool:
+        if self.path.parent.is_dir():
+            return False
+        raise PublishError(
+            f"outbox {self.path}: cannot create its folder ({exc}); "
+            "expected a writable file under the state directory"
+        ) from exc
 
     def __repr__(self) -> str:
         return f"Outbox({self.path}, policy={self.cfg.drop_policy}, max={self.cfg.max_messages})"
+
+    # -- storage state ------------------------------------------------------------------------
+    def _open(self) -> None:
+        """Connect; a damaged file is quarantined and replaced. Raises what cannot be helped."""
+        try:
+            db = store.connect(self.path, self._last_id)
+        except sqlite3.DatabaseError as exc:
+            if not store.is_corruption(exc):
+                raise
+            db = self._replace_corrupt(exc)
+        (seq,) = db.execute(
+            "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'messages'"
+        ).fetchone()
+        self._last_id = max(self._last_id, int(seq))
+        self._db, self._corrupt = db, False
+
+    def _replace_corrupt(self, exc: BaseException) -> sqlite3.Connection:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        aside = store.quarantine(self.path)
+        self.quarantined += 1
+        rows, bad = store.salvage(aside)
+        self._damaged += bad
+        log.error(
+            "outbox %s is DAMAGED (%s): set aside as %s (%d damaged file(s) so far), "
+            "%d message(s) read back from it, %d damaged message(s) LOST; starting a fresh "
+            "outbox",
+            self.path,
+            exc,
+            aside.name,
+            self.quarantined,
+            len(rows),
+            bad,
+        )
+        if rows:
+            self._last_id = max(self._last_id, rows[-1][0])
+            self.generation += 1  # ids below those handed out may reappear
+        db = None
+        try:
+            db = store.connect(self.path, self._last_id)
+            with table.transaction(db):
+                table.insert(db, rows)
+                table.count_drops(db, bad)
+        except (sqlite3.Error, OSError):
+            if db is not None:
+                db.close()
+            self._spill.prepend(rows)  # no fresh file either (disk full too): keep them in memory
+            self._spill.unpersisted_drops += bad
+            raise
+        return db
+
+    def _degrade(self, exc: BaseException, doing: str) -> None:
+        """A storage failure: keep going in memory, try the disk again in ``retry_s``."""
+        reason = f"{store.kind_of(exc)} ({doing}: {exc})"
+        self._table.bytes_bound = None  # a rolled-back put may have moved it
+        self._corrupt = self._corrupt or store.is_corruption(exc)
+        self._next_retry = time.monotonic() + self.cfg.retry_s
+        if self._degraded is None:
+            log.error(
+                "outbox %s DEGRADED: %s; messages are kept in memory (at most %d) and still "
+                "sent; the disk is tried again every %g s",
+                self.path,
+                reason,
+                self.cfg.spill_max_messages,
+                self.cfg.retry_s,
+            )
+        self._degraded = reason
+
+    def _recover(self, force: bool = False) -> None:
+        """Try the disk again (lock held): reopen, write the spill back, leave degraded mode."""
+        if self._degraded is None or self._closed:
+            return
+        if not force and time.monotonic() < self._next_retry:
+            return
+        try:
+            if self._corrupt and self._db is not None:
+                self._db = self._replace_corrupt(sqlite3.DatabaseError(self._degraded))
+                self._corrupt = False
+            if self._db is None:
+                self._open()
+                self.generation += 1  # what the disk kept has ids below those in memory
+            db = self._conn()
+            spilled = self._spill.items()
+            with table.transaction(db):
+                db.executemany(
+                    "DELETE FROM messages WHERE id = ?", [(i,) for i in self._deferred_acks]
+                )
+                table.insert(db, spilled)
+                table.count_drops(db, self._spill.unpersisted_drops)
+        except (sqlite3.Error, OSError) as exc:
+            self._degrade(exc, "retry")
+            return
+        self._table.bytes_bound = None
+        self._deferred_acks.clear()
+        self._spill.clear()
+        log.warning(
+            "outbox %s recovered (was: %s): %d message(s) written back from memory",
+            self.path,
+            self._degraded,
+            len(spilled),
+        )
+        self._degraded = None
+
+    def retry(self, force: bool = False) -> bool:
+        """Try a refusing disk again (at most every ``retry_s`` unless ``force``); True when
+        the outbox stores on disk (again). The daemon calls this periodically."""
+        with self._lock:
+            self._recover(force)
+            return self._degraded is None
+
+    def health(self) -> OutboxHealth:
+        """``ok`` or ``degraded`` (with the reason), and what waits in memory or was lost."""
+        with self._lock:
+            return OutboxHealth(
+                "ok" if self._degraded is None else "degraded",
+                self._degraded,
+                len(self._spill),
+                self._spill.dropped + self._damaged,
+                self.quarantined,
+            )
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
             raise PublishError(f"outbox {self.path} is closed")
         return self._db
 
+    # -- messages -------------------------------------------------------------------------------
     def put(self, topic: str, payload: bytes, qos: int = 1) -> int:
-        """Store a message; returns its id (increasing), or 0 when ``drop_newest`` refused it."""
+        """Store a message; returns its id (increasing), or 0 when a bound refused it."""
         if qos not in (0, 1, 2):
             raise ValueError(f"outbox put: qos must be 0, 1 or 2, got {qos!r}")
         with self._lock:
-            db = self._conn()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                (depth,) = db.execute("SELECT COUNT(*) FROM messages").fetchone()
-                excess = depth + 1 - self.cfg.max_messages
-                if excess > 0 and self.cfg.drop_policy == "drop_newest":
-                    self._count_drops(db, 1)
-                    db.execute("COMMIT")
-                    log.warning(
-                        "outbox %s full (%d messages): dropped the NEW message on %s "
-                        "(drop_newest); %d dropped so far",
-                        self.path,
-                        depth,
-                        topic,
-                        self._dropped(db),
-                    )
-                    return 0
-                if excess > 0:
-                    db.execute(
-                        "DELETE FROM messages WHERE id IN "
-                        "(SELECT id FROM messages ORDER BY id LIMIT ?)",
-                        (excess,),
-                    )
-                    self._count_drops(db, excess)
-                if not self._fit_bytes(db, topic, len(payload)):
-                    db.execute("COMMIT")
-                    return 0
-                cur = db.execute(
-                    "INSERT INTO messages (topic, payload, qos, created) VALUES (?, ?, ?, ?)",
-                    (topic, bytes(payload), qos, time.time()),
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            if excess > 0:
-                log.warning(
-                    "outbox %s full (%d messages): dropped the %d OLDEST message(s) "
-                    "(drop_oldest); %d dropped so far",
-                    self.path,
-                    depth,
-                    excess,
-                    self._dropped(db),
-                )
-            return int(cur.lastrowid or 0)
-
-    def _fit_bytes(self, db: sqlite3.Connection, topic: str, size: int) -> bool:
-        """Make room for ``size`` payload bytes under ``max_bytes`` (inside put's transaction);
-        False when the new message is refused (drop_newest, or larger than the whole bound)."""
-        limit = self.cfg.max_bytes
-        if self._bytes_bound is not None and self._bytes_bound + size <= limit:
-            self._bytes_bound += size
-            return True
-        (total,) = db.execute("SELECT COALESCE(SUM(length(payload)), 0) FROM messages").fetchone()
-        self._bytes_bound = int(total)
-        over = int(total) + size - limit
-        if over <= 0:
-            self._bytes_bound += size
-            return True
-        if self.cfg.drop_policy == "drop_newest" or size > limit:
-            self._count_drops(db, 1)
-            log.warning(
-                "outbox %s holds %d of %d bytes: dropped the NEW %d-byte message on %s; "
-                "%d dropped so far",
-                self.path,
-                total,
-                limit,
-                size,
-                topic,
-                self._dropped(db),
-            )
-            return False
-        doomed: list[int] = []
-        freed = 0
-        for msg_id, length in db.execute("SELECT id, length(payload) FROM messages ORDER BY id"):
-            doomed.append(int(msg_id))
-            freed += int(length)
-            if freed >= over:
-                break
-        db.execute("DELETE FROM messages WHERE id <= ?", (doomed[-1],))
-        self._count_drops(db, len(doomed))
-        self._bytes_bound = int(total) - freed + size
-        log.warning(
-            "outbox %s over %d bytes: dropped the %d OLDEST message(s) (drop_oldest); "
-            "%d dropped so far",
-            self.path,
-            limit,
-            len(doomed),
-            self._dropped(db),
-        )
-        return True
-
-    @staticmethod
-    def _count_drops(db: sqlite3.Connection, n: int) -> None:
-        db.execute("UPDATE counters SET value = value + ? WHERE name = 'dropped'", (n,))
-
-    @staticmethod
-    def _dropped(db: sqlite3.Connection) -> int:
-        (value,) = db.execute("SELECT value FROM counters WHERE name = 'dropped'").fetchone()
-        return int(value)
+            if self._closed:
+                raise PublishError(f"outbox {self.path} is closed")
+            self._recover()
+            if self._degraded is None:
+                # The outbox numbers messages itself: ids handed out from memory while the disk
+                # refused writes are never reused, whatever the file's own sequence says.
+                try:
+                    msg_id = self._table.put(self._conn(), self._last_id + 1, topic, payload, qos)
+                except sqlite3.Error as exc:
+                    self._degrade(exc, "put")
+                else:
+                    self._last_id = max(self._last_id, msg_id)
+                    return msg_id
+            # After the failed write or while degraded: memory keeps the order (the spill is
+            # written back before anything new goes to disk).
+            msg_id = self._last_id + 1
+            if not self._spill.add((msg_id, topic, bytes(payload), qos, time.time())):
+                return 0
+            self._last_id = msg_id
+            return msg_id
 
     def pending(self, limit: int = 100, after_id: int = 0) -> list[OutboxMessage]:
-        """Up to ``limit`` stored messages with ``id > after_id``, oldest first."""
+        """Up to ``limit`` waiting messages with ``id > after_id``, oldest first (disk, then
+        memory: everything in memory is newer)."""
         with self._lock:
-            rows = (
-                self._conn()
-                .execute(
-                    "SELECT id, topic, payload, qos, created FROM messages "
-                    "WHERE id > ? ORDER BY id LIMIT ?",
-                    (after_id, limit),
-                )
-                .fetchall()
-            )
+            rows = []
+            if self._db is not None and not self._corrupt:
+                try:
+                    rows = self._db.execute(
+                        "SELECT id, topic, payload, qos, created, crc FROM messages "
+                        "WHERE id > ? ORDER BY id LIMIT ?",
+                        (after_id, limit + len(self._deferred_acks)),
+                    ).fetchall()
+                except sqlite3.Error as exc:  # damaged: what memory holds still goes out
+                    self._degrade(exc, "read")
+            rows = self._intact([r for r in rows if r[0] not in self._deferred_acks][:limit])
+            if len(rows) < limit:
+                rows += self._spill.after(max([after_id, *(r[0] for r in rows)]), limit - len(rows))
         return [OutboxMessage(int(i), str(t), bytes(p), int(q), float(c)) for i, t, p, q, c in rows]
+
+    def _intact(self, rows: list[tuple[int, str, bytes, int, float, int | None]]) -> list[Row]:
+        """Rows up to the first whose checksum fails (SQLite reads a damaged data page without
+        complaint): that one is never sent; the file is set aside at the next retry."""
+        out: list[Row] = []
+        for i, t, p, q, c, crc in rows:
+            if crc is not None and crc != store.checksum(str(t), bytes(p)):
+                damaged = sqlite3.DatabaseError(f"message {i}: checksum mismatch (damaged page)")
+                self._degrade(damaged, "read")
+                break
+            out.append((int(i), str(t), bytes(p), int(q), float(c)))
+        return out
 
     def ack(self, msg_id: int) -> None:
         """The broker acknowledged ``msg_id``: forget it (unknown ids are ignored)."""
         with self._lock:
-            self._conn().execute("DELETE FROM messages WHERE id = ?", (msg_id,))
+            if self._spill.remove(msg_id) or self._db is None:
+                return
+            try:
+                self._db.execute("DELETE FROM messages WHERE id = ?", (msg_id,))
+            except sqlite3.Error as exc:  # deleted for real once the disk takes writes again
+                self._deferred_acks.add(msg_id)
+                self._degrade(exc, "ack")
 
     def depth(self) -> int:
-        """How many messages wait for an acknowledgement."""
+        """How many messages wait for an acknowledgement (disk and memory)."""
         with self._lock:
-            (n,) = self._conn().execute("SELECT COUNT(*) FROM messages").fetchone()
-        return int(n)
+            if self._db is not None and not self._corrupt:
+                try:
+                    (n,) = self._db.execute("SELECT COUNT(*) FROM messages").fetchone()
+                    self._disk_depth = int(n)
+                except sqlite3.Error as exc:
+                    self._degrade(exc, "count")
+            return max(0, self._disk_depth - len(self._deferred_acks)) + len(self._spill)
 
     @property
     def dropped(self) -> int:
-        """Messages dropped by the bound since the database was created (persisted)."""
+        """Messages dropped by a bound: the database's persisted count plus those lost from the
+        memory spill and not yet written to it."""
         with self._lock:
-            return self._dropped(self._conn())
+            if self._db is not None and not self._corrupt:
+                try:
+                    self._disk_dropped = table.dropped(self._db)
+                except sqlite3.Error as exc:
+                    self._degrade(exc, "count")
+            return self._disk_dropped + self._spill.unpersisted_drops
 
     def close(self) -> None:
-        """Close the database; safe to call twice."""
+        """Write the memory spill back if the disk allows, then close; safe to call twice."""
         with self._lock:
+            if self._closed:
+                return
+            self._recover(force=True)
+            if len(self._spill):
+                log.error(
+                    "outbox %s: %d message(s) held only in memory are LOST at close (%s)",
+                    self.path,
+                    len(self._spill),
+                    self._degraded,
+                )
+            self._closed = True
             db, self._db = self._db, None
         if db is not None:
             db.close()

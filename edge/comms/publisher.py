@@ -108,6 +108,7 @@ class MqttPublisher:
         # Network-thread state, reset for each connection.
         self._inflight: dict[int, int] = {}
         self._after_id = 0
+        self._generation = outbox.generation
         self._conn_state = ConnectionState.IDLE
 
     def __repr__(self) -> str:
@@ -344,10 +345,16 @@ class MqttPublisher:
 
     def _pump(self, client: Client) -> None:
         """Hand the next outbox messages to paho, keeping at most max_inflight unacknowledged."""
+        if self.outbox.generation != self._generation:
+            self._outbox_due.set()
         room = self.cfg.max_inflight - len(self._inflight)
         if room <= 0 or not self._outbox_due.is_set():
             return
         self._outbox_due.clear()
+        if self.outbox.generation != self._generation:
+            # Messages older than those sent reappeared (a disk came back, a damaged file was
+            # read back): send from the start again; subscribers drop the re-deliveries.
+            self._generation, self._after_id = self.outbox.generation, 0
         for msg in self.outbox.pending(limit=room, after_id=self._after_id):
             info = client.publish(msg.topic, msg.payload, qos=msg.qos)
             if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:

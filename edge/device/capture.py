@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Literal
@@ -24,7 +25,8 @@ __all__ = ["CameraState", "CaptureConfig", "CaptureThread", "DropOldestQueue"]
 
 log = logging.getLogger(__name__)
 
-CameraState = Literal["running", "reconnecting", "stopped"]
+# "stalled": running, but a read has waited longer than stall_after_s (a hung camera).
+CameraState = Literal["running", "stalled", "reconnecting", "stopped"]
 
 
 class CaptureConfig(BaseModel):
@@ -40,6 +42,12 @@ class CaptureConfig(BaseModel):
     )
     reopen_initial_s: float = Field(0.5, gt=0, description="first back-off before reopening")
     reopen_max_s: float = Field(30.0, gt=0, description="longest back-off between reopen tries")
+    stall_after_s: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="a read waiting longer than this reports the camera as stalled (status, stats)",
+    )
 
 
 class DropOldestQueue:
@@ -123,6 +131,9 @@ class CaptureThread(threading.Thread):
         self._prepare = prepare
         self._stop_event = threading.Event()
         self.state: CameraState = "running"
+        self._read_since: float | None = None  # monotonic start of the read in progress
+        self._last_frame_at: float | None = None
+        self._started_at = time.monotonic()
         self.reopens = 0  # successful reopens since start
         self.last_error: str | None = None
         self.exhausted = False
@@ -133,7 +144,18 @@ class CaptureThread(threading.Thread):
 
     def camera(self) -> dict[str, Any]:
         """The ``camera`` object of the stats payload."""
-        camera = {"type": self.source.type, "state": self.state, "reopens": self.reopens}
+        now = time.monotonic()
+        state: CameraState = self.state
+        since = self._read_since
+        if state == "running" and since is not None and now - since > self.cfg.stall_after_s:
+            state = "stalled"
+        last = self._last_frame_at
+        camera: dict[str, Any] = {
+            "type": self.source.type,
+            "state": state,
+            "reopens": self.reopens,
+            "last_frame_age_s": round(now - (self._started_at if last is None else last), 3),
+        }
         calibration = self.source.state().get("calibration")
         if calibration:  # the Lepton's FFC, gain and TLinear state from its telemetry
             camera["calibration"] = calibration
@@ -151,19 +173,24 @@ class CaptureThread(threading.Thread):
 
     def _loop(self) -> None:
         while not self._stop_event.is_set():
+            self._read_since = time.monotonic()
             try:
                 frame = self.source.read(timeout=1.0)
             except SourceError as exc:
+                self._read_since = None
                 self._reconnect(exc)
                 continue
             except FrameError as exc:
+                self._read_since = None
                 self._on_bad(1)
                 log.warning("capture: bad frame skipped: %s", exc)
                 continue
+            self._read_since = None
             if frame is None:
                 self.exhausted = True
                 log.info("capture: %s has no more frames", self.source.type)
                 return
+            self._last_frame_at = time.monotonic()
             item = frame if self._prepare is None else self._prepare(frame)
             if item is None:
                 continue

@@ -71,6 +71,12 @@ class RunSummary:
     alerts_sent: dict[str, int] = field(default_factory=dict)
     outbox_depth: int = 0  # alerts left unsent after the final flush
     outbox_dropped: int = 0
+    # "ok", or "degraded" when the disk refused writes at the end (reason, lost, quarantined
+    # in the other fields); see edge.comms.outbox.
+    outbox_state: str = "ok"
+    outbox_reason: str | None = None
+    outbox_lost: int = 0
+    outbox_quarantined: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``schema`` first) for ``run --summary-json``."""
@@ -103,6 +109,7 @@ class RunningDaemon:
             camera=self.pipeline.camera(),
             mqtt_connected=self.publisher.connected,
         )
+        payload["outbox"] = self.outbox.health().as_dict()
         payload["clock_synced"] = clock_synced()
         return payload
 
@@ -117,9 +124,21 @@ class RunningDaemon:
         if not self.publisher.connected and self.publisher.last_error:
             mqtt += f" ({self.publisher.last_error})"
         clock = "" if clock_synced() else ", clock NOT synchronised"
+        camera = self.pipeline.camera()
+        cam = str(camera["state"])
+        if camera["state"] == "stalled":
+            cam += f" (no frame for {camera['last_frame_age_s']:.0f} s)"
+        health = self.outbox.health()
+        box = str(self.outbox.depth())
+        if health.state == "degraded":
+            box += f" DEGRADED ({health.reason}; {health.in_memory} in memory)"
+        if health.lost:
+            box += f", {health.lost} LOST"
+        if health.quarantined:
+            box += f", {health.quarantined} damaged file(s) set aside"
         return (
-            f"{self.stats.frames} frames, {self.stats.fps():.1f} fps, camera "
-            f"{self.pipeline.capture.state}, MQTT {mqtt}, outbox {self.outbox.depth()}{clock}"
+            f"{self.stats.frames} frames, {self.stats.fps():.1f} fps, camera {cam}, "
+            f"MQTT {mqtt}, outbox {box}{clock}"
         )
 
     def drain(self) -> None:
@@ -144,6 +163,16 @@ class RunningDaemon:
             self.pipeline.alerts_sent,
             self.outbox.depth(),
         )
+
+
+def _health_fields(outbox: Outbox) -> dict[str, Any]:
+    h = outbox.health()
+    return {
+        "outbox_state": h.state,
+        "outbox_reason": h.reason,
+        "outbox_lost": h.lost,
+        "outbox_quarantined": h.quarantined,
+    }
 
 
 def _load_model_for_switch(cfg: DeviceConfig) -> Any:
@@ -226,6 +255,9 @@ class Daemon:
         started = time.monotonic()
         stats = PipelineStats(cfg.stats.window)
         outbox = Outbox(cfg.state_dir / OUTBOX_FILE, cfg.outbox)
+        health = outbox.health()
+        if health.state == "degraded":
+            log.error("starting with the outbox in memory only: %s", health.reason)
         try:
             if outbox.depth():
                 log.info("outbox holds %d unsent alert(s) from before", outbox.depth())
@@ -299,6 +331,7 @@ class Daemon:
                 alerts_sent=dict(pipeline.alerts_sent),
                 outbox_depth=outbox.depth(),
                 outbox_dropped=outbox.dropped,
+                **_health_fields(outbox),
             )
         finally:
             self._running = None
@@ -341,6 +374,7 @@ class Daemon:
                 break
             if now >= next_watch:
                 next_watch = now + 1.0
+                running.outbox.retry()  # a refusing disk, at most every outbox.retry_s
                 outbox_watch.update(
                     running.outbox.depth(),
                     running.publisher.connected,

@@ -315,8 +315,14 @@ class Pipeline:
             self._attach_evidence(event, frame, mask, result)
             try:
                 self.publish(event)
-            except ThermosegError as exc:
-                log.error("pipeline: alert %s not published: %s", event.get("alert_id"), exc)
+            except Exception as exc:  # the analysis thread must outlive any sink failure
+                log.log(
+                    logging.ERROR,
+                    "pipeline: alert %s not published: %s",
+                    event.get("alert_id"),
+                    exc,
+                    exc_info=not isinstance(exc, ThermosegError),
+                )
                 continue
             kind = str(event.get("event"))
             self.alerts_sent[kind] = self.alerts_sent.get(kind, 0) + 1

@@ -50,3 +50,11 @@ def test_demo_is_a_thermoseg_edge_command() -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["demo", "--help"])
     assert exit_info.value.code == 0
+
+
+def test_init_writes_the_restart_back_off_unit_next_to_the_unit(tmp_path: Path) -> None:
+    unit = tmp_path / "units" / "thermoseg-edge.service"
+    assert main(["init", "--unit", str(unit)]) == 0
+    backoff = unit.with_name("thermoseg-edge-backoff.service")  # named by its OnFailure=
+    assert "OnFailure=thermoseg-edge-backoff.service" in unit.read_text()
+    assert backoff.read_bytes() == (ROOT / "systemd" / backoff.name).read_bytes()

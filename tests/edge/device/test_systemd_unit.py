@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 UNIT = Path(__file__).resolve().parents[3] / "systemd" / "thermoseg-edge.service"
+BACKOFF = UNIT.with_name("thermoseg-edge-backoff.service")
 
 
-def _service() -> dict[str, list[str]]:
+def _service(unit: Path = UNIT) -> dict[str, list[str]]:
     values: dict[str, list[str]] = {}
     section = ""
-    for raw in UNIT.read_text().splitlines():
+    for raw in unit.read_text().splitlines():
         line = raw.strip()
         if not line or line.startswith(("#", ";")):
             continue
@@ -102,3 +103,38 @@ def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
     proc = subprocess.run([tool, "verify", str(unit)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "thermoseg-edge.service" not in proc.stderr, proc.stderr
+
+
+def test_restarts_back_off_in_rounds_and_never_give_up_for_good() -> None:
+    s = _service()
+    # Not StartLimitIntervalSec=0 (a restart every RestartSec forever): a bounded round ...
+    interval = int(s["Unit.StartLimitIntervalSec"][0])
+    burst = int(s["Unit.StartLimitBurst"][0])
+    assert interval > 0 and burst >= 2 and int(s["Service.RestartSec"][0]) >= 1
+    # ... then, on the start limit, the back-off unit waits longer than the interval and starts
+    # the daemon again (systemd 252 has no RestartSteps=, so this works on Debian 12).
+    assert s["Unit.OnFailure"] == [BACKOFF.name]
+    b = _service(BACKOFF)
+    assert b["Service.Type"] == ["oneshot"]
+    assert b["Unit.PartOf"] == [UNIT.name]  # stopping the daemon also ends the wait
+    sleep, start = b["Service.ExecStart"]
+    assert sleep.split()[0].endswith("/sleep") and int(sleep.split()[1]) > interval
+    assert start.split()[1:] == ["--no-block", "start", UNIT.name]
+    assert "Install" not in _sections(BACKOFF)  # only ever started by OnFailure=
+
+
+def _sections(unit: Path) -> list[str]:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.read_string(unit.read_text())
+    return parser.sections()
+
+
+def test_systemd_analyze_verify_accepts_the_back_off_unit() -> None:
+    tool = shutil.which("systemd-analyze")
+    if tool is None:
+        pytest.skip("systemd-analyze is not installed (Debian package systemd)")
+    proc = subprocess.run(
+        [tool, "verify", str(BACKOFF)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert BACKOFF.name not in proc.stderr, proc.stderr
