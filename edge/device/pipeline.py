@@ -123,8 +123,11 @@ class Pipeline:
     def _choose_preprocess(segmenter: Segmenter, configured: PreprocessConfig) -> PreprocessConfig:
         fixed = segmenter.expected_preprocess()
         if fixed is not None and fixed != configured:
-            # A model is only valid with the preprocessing it was trained with.
-            log.warning(
+            # A model is only valid with the preprocessing it was trained with. A config that
+            # left [preprocess] at its defaults asked for nothing: no warning then.
+            level = logging.INFO if configured == PreprocessConfig() else logging.WARNING
+            log.log(
+                level,
                 "pipeline: [preprocess] differs from what the %s model was built for; using the "
                 "model's %s",
                 segmenter.type,

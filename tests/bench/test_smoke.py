@@ -19,6 +19,7 @@ from bench import (
     bench_tflite,
     run,
 )
+from bench.common import DEFAULT_QUANT
 from edge.io.manifest import QUANT_MODES
 
 
@@ -51,13 +52,13 @@ def test_make_bench_entry_writes_results_with_the_machine_and_the_pipeline(
     results = json.loads(out.read_text())
     assert results["machine"]["cores"] >= 1 and results["machine"]["cpu"]
     segs = results["pipeline"]["segmenters"]
-    assert set(segs) == {"codebook", "tflite lite int8"}
+    assert set(segs) == {"codebook", f"tflite lite {DEFAULT_QUANT}"}
     for s in segs.values():
         assert s["frames"] == results["pipeline"]["frames_per_run"]
         assert s["fps"] > 0 and s["headroom_x"] > 0
         assert s["alerts_received"] == s["alerts_acked"]  # every PUBACKed alert reached a client
     assert segs["codebook"]["alerts_acked"] >= 1  # the abnormal-heavy replay raises alerts
-    assert segs["tflite lite int8"]["raw_invoke_fps"] > 0
+    assert segs[f"tflite lite {DEFAULT_QUANT}"]["raw_invoke_fps"] > 0
     assert "Summary" in capsys.readouterr().out
 
 
