@@ -38,14 +38,13 @@ import argparse
 import contextlib
 import json
 import logging
-import os
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +52,7 @@ from bench.common import LEPTON_HZ, daemon_config, median, proc_status_mb, write
 from edge.comms.config import MqttConfig
 from edge.comms.subscriber import Subscriber
 from edge.testing.broker import LocalBroker
+from edge.testing.faults import fill_filesystem, small_tmpfs
 
 __all__ = ["main", "soak"]
 
@@ -118,32 +118,6 @@ def _config(folder: Path, state: Path, port: int, fps: float, segmenter: dict[st
     )
     data["device_id"] = DEVICE
     return write_config(folder / "soak.toml", data)
-
-
-@contextlib.contextmanager
-def _small_fs(where: Path) -> Iterator[Path]:
-    """A real 512 kB tmpfs at ``where`` (root only), unmounted at the end."""
-    where.mkdir(parents=True, exist_ok=True)
-    cmd = ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(where)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"--full-disk-at needs root to mount a tmpfs: {proc.stderr.strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
-def _fill_fs(where: Path) -> None:
-    """Write zeros until the filesystem says ENOSPC (the file stays: the disk stays full)."""
-    fd = os.open(where / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        while True:
-            os.write(fd, bytes(4096))
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _outages(seconds: float, every: float, down: float) -> list[tuple[float, float]]:
@@ -234,7 +208,7 @@ def soak(
             with contextlib.ExitStack() as stack:
                 small = None
                 if full_disk_at is not None:
-                    small = stack.enter_context(_small_fs(folder / "small"))
+                    small = stack.enter_context(small_tmpfs(folder / "small"))
                 state = folder / "state" if small is None else small / "state"
                 config = _config(folder, state, broker.port, fps, seg)
                 fill = None if small is None else (full_disk_at, small)
@@ -272,7 +246,7 @@ def _drive(
             pending = list(outages)
             while (now := time.monotonic() - started) < seconds and proc.poll() is None:
                 if fill is not None and fill[0] is not None and now >= fill[0]:
-                    _fill_fs(fill[1])  # the state directory's filesystem is full from now on
+                    fill_filesystem(fill[1])  # the state directory's filesystem is full from now on
                     fill = None
                 if pending and now >= pending[0][0] and broker.is_running():
                     broker.stop()

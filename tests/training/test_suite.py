@@ -30,6 +30,9 @@ def test_suite_writes_one_row_per_method_and_a_distinct_gallery_per_method(
             s = row["sets"][name]
             assert s["frames"] == 8
             assert 0 <= s["flagged_normals"] <= s["normals"] <= 8
+            if 0 < s["normals"] < 8:  # both classes: an ROC over the ΔT threshold factor
+                assert 0.0 <= s["auc"] <= 1.0
+                assert 0.0 <= s["sensitivity_at_specificity_095"] <= 1.0
     table = out.read_text(encoding="utf-8")
     assert table.count("\n| ") == 3 and "out-b: Dice / sens / spec" in table
     # galleries: exactly the strips each method's own cases call for, never shared between methods

@@ -3,9 +3,8 @@ a real full filesystem when the test may mount one) and damaged pages. No SQLite
 
 from __future__ import annotations
 
-import os
+import contextlib
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from edge.comms.outbox import Outbox, OutboxConfig
 from edge.comms.publisher import MqttPublisher
 from edge.comms.subscriber import Subscriber
 from edge.testing.broker import LocalBroker
+from edge.testing.faults import fill_filesystem, small_tmpfs
 from tests.edge.mqtt_helpers import alert_payload, collect, dedup, wait_for
 
 
@@ -208,40 +208,18 @@ def test_a_page_damaged_while_running_is_never_sent_and_the_file_is_set_aside(
 @pytest.fixture
 def small_fs(tmp_path: Path) -> Iterator[Path]:
     """A real 512 kB tmpfs (needs root; skipped otherwise)."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    where = tmp_path / "small"
-    where.mkdir()
-    proc = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(where)],
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            where = stack.enter_context(small_tmpfs(tmp_path / "small"))
+        except (PermissionError, OSError) as exc:  # the mount only: a test's own errors fail it
+            pytest.skip(str(exc))
         yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
-def _fill_fs(where: Path) -> Path:
-    filler = where / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        while True:
-            os.write(fd, bytes(4096))
-    except OSError:  # ENOSPC: the filesystem is full
-        pass
-    finally:
-        os.close(fd)
-    return filler
 
 
 def test_a_filesystem_full_at_start_leaves_the_outbox_in_memory_until_it_has_room(
     small_fs: Path,
 ) -> None:
-    filler = _fill_fs(small_fs)
+    filler = fill_filesystem(small_fs)
     box = Outbox(small_fs / "state" / "outbox.sqlite", OutboxConfig(retry_s=3600))
     try:
         health = box.health()  # before the fix: PublishError (cannot open the SQLite database)
@@ -262,7 +240,7 @@ def test_a_filesystem_filling_up_mid_run_degrades_and_recovers_without_loss(
     box = Outbox(small_fs / "outbox.sqlite", OutboxConfig(retry_s=3600))
     try:
         ids = [box.put("t", f"a{i}".encode()) for i in range(3)]
-        filler = _fill_fs(small_fs)
+        filler = fill_filesystem(small_fs)
         ids += [box.put("t", _payload(i)) for i in range(3, 40)]
         assert box.health().state == "degraded"
         assert box.health().lost == 0 and 0 not in ids
@@ -346,7 +324,7 @@ def test_a_damaged_outbox_on_a_full_filesystem_keeps_what_it_read_back_in_memory
         _corrupt(path, where + 12, 64)
         box.pending(limit=100)  # finds the damaged message (its checksum fails)
         assert "corrupt" in (box.health().reason or "")
-        filler = _fill_fs(small_fs)
+        filler = fill_filesystem(small_fs)
         assert not box.retry(force=True)  # set aside and read back, but no room for a new file
         health = box.health()
         assert health.state == "degraded" and health.quarantined == 1

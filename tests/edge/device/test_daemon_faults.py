@@ -3,12 +3,11 @@ a real mosquitto, and says what happened (run summary). Real SQLite files, real 
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import queue
 import signal
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from edge.device.config import parse_config
 from edge.device.daemon import OUTBOX_FILE, Daemon
 from edge.device.sdnotify import SystemdNotifier
 from edge.testing.broker import LocalBroker
+from edge.testing.faults import fill_filesystem, small_tmpfs
 from tests.edge.device.test_daemon import ABNORMAL_SCRIPT, DEVICE, _config, _daemon, _finish
 
 
@@ -92,34 +92,14 @@ def test_a_restart_on_a_damaged_outbox_sets_it_aside_and_screens_on(
 
 @pytest.fixture
 def small_fs(tmp_path: Path) -> Iterator[Path]:
-    """A real 512 kB tmpfs (needs root; skipped otherwise)."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    where = tmp_path / "small"
-    where.mkdir()
-    proc = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(where)],
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-    try:
+    """A real 512 kB tmpfs with a state folder (needs root; skipped otherwise)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            where = stack.enter_context(small_tmpfs(tmp_path / "small"))
+        except (PermissionError, OSError) as exc:  # the mount only: a test's own errors fail it
+            pytest.skip(str(exc))
         (where / "state").mkdir()
         yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
-def _fill(fs: Path) -> None:
-    fd = os.open(fs / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
-    try:
-        while True:
-            os.write(fd, bytes(4096))
-    except OSError:  # ENOSPC: full
-        pass
-    finally:
-        os.close(fd)
 
 
 def _on(config: Path, tmp_path: Path, state: Path) -> Path:
@@ -130,7 +110,7 @@ def _on(config: Path, tmp_path: Path, state: Path) -> Path:
 def test_a_daemon_started_on_a_full_disk_screens_and_sends_every_alert_from_memory(
     tmp_path: Path, broker: LocalBroker, alerts: Subscriber, small_fs: Path
 ) -> None:
-    _fill(small_fs)
+    fill_filesystem(small_fs)
     config = _config(tmp_path, broker.port, script=ABNORMAL_SCRIPT)
     _on(config, tmp_path, small_fs / "state")
     # Before the fix: "cannot open the SQLite database (database or disk is full)", exit 1.
@@ -154,7 +134,7 @@ def test_a_disk_filling_up_while_the_daemon_runs_costs_no_alert(
     try:
         _receive(alerts, 2, got, timeout=60)  # running, with the outbox on disk
         assert len(got) >= 2, proc.poll()
-        _fill(small_fs)
+        fill_filesystem(small_fs)
         # Before the fix: the first alert after this killed the analysis thread (exit 1).
         _receive(alerts, len(got) + 6, got, timeout=60)
         assert proc.poll() is None
@@ -176,7 +156,7 @@ def test_status_says_the_outbox_is_degraded_and_why(
     frames.mkdir()
     for i in range(4):
         np.save(frames / f"f{i}.npy", np.full((120, 160), 31.0, np.float32))
-    _fill(small_fs)
+    fill_filesystem(small_fs)
     cfg = parse_config(
         {
             "device_id": DEVICE,
