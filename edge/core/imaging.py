@@ -217,7 +217,9 @@ def _best_of(
     # has no partner and counts fully. Profiles are whole numbers, so the sums are exact and the
     # scores equal a column-by-column loop's.
     w = len(profile)
-    first, last = int(s[0]), int(s[-1])  # callers pass consecutive positions
+    if len(s) == 0 or np.any(np.diff(s) != 1):
+        raise ValueError("_best_of scores consecutive doubled positions only")
+    first, last = int(s[0]), int(s[-1])
     score = np.empty(len(s), dtype=np.float64)
     step = max(1, _MIDLINE_CHUNK // w)  # bounded memory whatever the frame's width
     for start in range(first, last + 1, step):

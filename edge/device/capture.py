@@ -164,11 +164,15 @@ class CaptureThread(threading.Thread):
     def run(self) -> None:
         try:
             self._loop()
-        except Exception:  # never let the capture thread die silently
+        except Exception as exc:  # never let the capture thread die silently
+            self.last_error = f"{type(exc).__name__}: {exc}"
             log.exception("capture: unexpected error; capture stopped")
         finally:
             self.state = "stopped"
-            self.source.stop()
+            try:
+                self.source.stop()
+            except Exception:  # the queue must still close, or the worker waits forever
+                log.exception("capture: stopping the source failed")
             self.queue.close()
 
     def _loop(self) -> None:
@@ -191,7 +195,12 @@ class CaptureThread(threading.Thread):
                 log.info("capture: %s has no more frames", self.source.type)
                 return
             self._last_frame_at = time.monotonic()
-            item = frame if self._prepare is None else self._prepare(frame)
+            try:
+                item = frame if self._prepare is None else self._prepare(frame)
+            except Exception as exc:  # a hook that raises costs one frame, not the camera
+                self._on_bad(1)
+                log.warning("capture: frame not prepared, skipped: %s", exc)
+                continue
             if item is None:
                 continue
             dropped = self.queue.put(item)

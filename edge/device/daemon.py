@@ -69,6 +69,7 @@ class RunSummary:
     fps: float
     latency_ms: dict[str, dict[str, float | None]]
     alerts_sent: dict[str, int] = field(default_factory=dict)
+    alerts_failed: dict[str, int] = field(default_factory=dict)  # refused by the publisher
     outbox_depth: int = 0  # alerts left unsent after the final flush
     outbox_dropped: int = 0
     # "ok", or "degraded" when the disk refused writes at the end (reason, lost, quarantined
@@ -329,6 +330,7 @@ class Daemon:
                 fps=round(stats.fps(), 3),
                 latency_ms=stats.latency(),
                 alerts_sent=dict(pipeline.alerts_sent),
+                alerts_failed=dict(pipeline.alerts_failed),
                 outbox_depth=outbox.depth(),
                 outbox_dropped=outbox.dropped,
                 **_health_fields(outbox),

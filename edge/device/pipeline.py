@@ -117,6 +117,8 @@ class Pipeline:
         )
         self._handoff: Handoff[_Segmented] = Handoff(HANDOFF_SIZE, self._abort)
         self.alerts_sent: dict[str, int] = {"new": 0, "update": 0, "end": 0}
+        # Events the publisher refused (e.g. a payload its schema rejects): counted, not only logged.
+        self.alerts_failed: dict[str, int] = {}
         self._last_failure = ""
 
     @staticmethod
@@ -326,6 +328,8 @@ class Pipeline:
                     exc,
                     exc_info=not isinstance(exc, ThermosegError),
                 )
+                failed = str(event.get("event"))
+                self.alerts_failed[failed] = self.alerts_failed.get(failed, 0) + 1
                 continue
             kind = str(event.get("event"))
             self.alerts_sent[kind] = self.alerts_sent.get(kind, 0) + 1

@@ -12,7 +12,7 @@ from edge.comms.schemas import validate
 from edge.core.analysis import AnalysisConfig
 from edge.core.preprocess import PreprocessConfig
 from edge.device.alerts import AlertConfig, AlertTracker
-from edge.device.capture import CaptureConfig
+from edge.device.capture import CaptureConfig, CaptureThread, DropOldestQueue
 from edge.device.pipeline import Pipeline
 from edge.device.stats import PipelineStats
 from edge.segmenters import CodebookConfig, create_segmenter
@@ -113,3 +113,63 @@ def test_latency_percentiles_cover_only_the_recent_window() -> None:
             mqtt_connected=True,
         ),
     )
+
+
+def test_an_alert_the_publisher_refuses_is_counted_and_screening_goes_on() -> None:
+    script = [
+        ScriptSegment(stage="normal", frames=3),
+        ScriptSegment(stage="advanced", frames=6),
+        ScriptSegment(stage="normal", frames=5),
+    ]
+    src = SyntheticSource(SyntheticConfig(seed=5, fps=0, loop=False, script=script))
+    sent: list[dict[str, Any]] = []
+
+    def refuse_new(event: dict[str, Any]) -> None:
+        if event["event"] == "new":
+            raise ValueError("payload refused by the schema")
+        sent.append(event)
+
+    pipeline = Pipeline(
+        src,
+        create_segmenter(CodebookConfig()),
+        AlertTracker(AlertConfig(open_after=2, close_after=3, update_interval_s=1000), "dev1"),
+        refuse_new,
+        preprocess=PreprocessConfig(),
+        analysis=AnalysisConfig(),
+        capture=CaptureConfig(queue_size=1000),
+    )
+    src.start()
+    pipeline.start()
+    assert pipeline.join(60)
+    assert pipeline.stats.frames == 14  # the analysis thread outlived the refusal
+    assert pipeline.alerts_failed == {"new": 1}
+    assert pipeline.alerts_sent == {"new": 0, "update": 0, "end": 1}
+    assert [e["event"] for e in sent] == ["end"]
+
+
+def test_a_capture_hook_that_raises_costs_one_frame_not_the_camera() -> None:
+    src = SyntheticSource(
+        SyntheticConfig(fps=0, loop=False, script=[ScriptSegment(stage="normal", frames=6)])
+    )
+    bad: list[int] = []
+    queue = DropOldestQueue(100, block=True)
+    calls = {"n": 0}
+
+    def prepare(frame: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ValueError("hook failed")
+        return frame
+
+    thread = CaptureThread(
+        src, queue, CaptureConfig(), on_bad=bad.append, on_drop=lambda n: None, prepare=prepare
+    )
+    src.start()
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive() and thread.exhausted and thread.last_error is None
+    assert bad == [1] and calls["n"] == 6
+    got = []
+    while (item := queue.get(timeout=0.1)) is not None:
+        got.append(item)
+    assert len(got) == 5
