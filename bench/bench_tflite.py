@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.common import OPTIONS
 from edge.core.preprocess import PreprocessConfig, to_model_input
 from edge.io.manifest import QUANT_MODES, read_manifest
 from edge.phantom import generate, write_dataset
@@ -127,9 +128,14 @@ def _bench_file(model: Path, image: np.ndarray, runs: int) -> dict[str, Any]:
     return row
 
 
-def run(quick: bool = False) -> dict[str, Any]:
-    """Convert (cached) and time every variant; returns the numbers as a nested dict."""
-    models = {"lite": 8} if quick else {"lite": 8, "paper": 64}
+def run(quick: bool = False, paper: bool | None = None) -> dict[str, Any]:
+    """Convert (cached) and time every variant; returns the numbers as a nested dict.
+
+    The paper-size U-Net (31 M parameters) takes about five minutes here, so it runs only with
+    ``paper=True`` (``bench.run --long``) and never with ``quick``."""
+    if paper is None:
+        paper = bool(OPTIONS["long"])
+    models = {"lite": 8} if quick or not paper else {"lite": 8, "paper": 64}
     image = to_model_input(generate(2025, 3).frame(), PreprocessConfig.model_validate({}))
     result: dict[str, Any] = {"cpu_count": os.cpu_count(), "models": {}}
     for name, base_filters in models.items():
@@ -167,9 +173,10 @@ def _print(result: dict[str, Any]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="lite model only, fewer runs")
+    parser.add_argument("--paper", action="store_true", help="also the paper-size U-Net (slow)")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = parser.parse_args()
-    numbers = run(quick=args.quick)
+    numbers = run(quick=args.quick, paper=args.paper)
     _print(numbers)
     if args.json is not None:
         args.json.write_text(json.dumps(numbers, indent=2) + "\n")

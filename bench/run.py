@@ -23,7 +23,7 @@ Sections (each also runs alone as ``python -m bench.<module>``):
     python -m bench.run                     # everything (target: under 10 minutes, 2 idle cores)
     python -m bench.run --quick             # smoke sizes (about a minute)
     python -m bench.run --only pipeline,memory   # re-measure these, keep the rest
-    python -m bench.run --long              # also the 100k-alert outbox drain (minutes more)
+    python -m bench.run --long              # also the 100k-alert drain and the paper-size U-Net
     python -m bench.run --cores 0           # everything pinned to CPU 0 (like taskset -c 0)
 """
 
@@ -315,7 +315,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
     parser.add_argument(
-        "--long", action="store_true", help="also the slow points (the 100k-alert outbox drain)"
+        "--long",
+        action="store_true",
+        help="also the slow points (the 100k-alert outbox drain, the paper-size U-Net)",
     )
     parser.add_argument(
         "--cores",
