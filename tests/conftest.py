@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from edge.errors import PublishError
 from edge.testing.broker import LocalBroker, find_mosquitto
+from edge.testing.faults import small_tmpfs
 
 
 def _require_mosquitto() -> None:
@@ -28,3 +30,14 @@ def broker(tmp_path: Path) -> Iterator[LocalBroker]:
         yield b
     finally:
         b.cleanup()
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A real 512 kB tmpfs for full-disk tests (needs root; skipped otherwise)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            where = stack.enter_context(small_tmpfs(tmp_path / "small"))
+        except (PermissionError, OSError) as exc:  # the mount only: a test's own errors fail it
+            pytest.skip(str(exc))
+        yield where

@@ -195,7 +195,7 @@ def _mirror_axis(
     """
     w = len(profile)
     if (last - first + 1) * w <= _MIDLINE_EXACT_CELLS:
-        return _best_of(profile, total, cx, np.arange(first, last + 1))
+        return _best_of(profile, total, cx, first, last)
     coarse = np.add.reduceat(profile, np.arange(0, w, 2))
     # Pixel axis a = 2 * coarse axis + 0.5, so doubled s = 2 * coarse doubled + 1.
     c_first = max((first - 1) // 2, 0)
@@ -205,21 +205,20 @@ def _mirror_axis(
     lo, hi = max(first, s0 - 4), min(last, s0 + 4)
     if hi < lo:
         lo, hi = first, min(last, first + 8)
-    return _best_of(profile, total, cx, np.arange(lo, hi + 1))
+    return _best_of(profile, total, cx, lo, hi)
 
 
 def _best_of(
-    profile: npt.NDArray[np.float64], total: float, cx: float, s: npt.NDArray[np.int_]
+    profile: npt.NDArray[np.float64], total: float, cx: float, first: int, last: int
 ) -> float:
-    """Of the doubled axis positions ``s``, the one whose mirror best matches ``profile``."""
+    """Of the doubled axis positions ``first..last``, the one whose mirror best matches
+    ``profile``."""
     # Axis m = s / 2 reflects column x to s - x: score every candidate s at once (one row each)
     # by the profile's mismatch with its mirror. A column whose mirror falls outside the image
     # has no partner and counts fully. Profiles are whole numbers, so the sums are exact and the
     # scores equal a column-by-column loop's.
     w = len(profile)
-    if len(s) == 0 or np.any(np.diff(s) != 1):
-        raise ValueError("_best_of scores consecutive doubled positions only")
-    first, last = int(s[0]), int(s[-1])
+    s = np.arange(first, last + 1)
     score = np.empty(len(s), dtype=np.float64)
     step = max(1, _MIDLINE_CHUNK // w)  # bounded memory whatever the frame's width
     for start in range(first, last + 1, step):

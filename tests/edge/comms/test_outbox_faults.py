@@ -3,20 +3,16 @@ a real full filesystem when the test may mount one) and damaged pages. No SQLite
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from edge.comms.config import MqttConfig
 from edge.comms.outbox import Outbox, OutboxConfig
 from edge.comms.publisher import MqttPublisher
 from edge.comms.subscriber import Subscriber
 from edge.testing.broker import LocalBroker
-from edge.testing.faults import fill_filesystem, small_tmpfs
+from edge.testing.faults import fill_filesystem
 from tests.edge.mqtt_helpers import alert_payload, collect, dedup, wait_for
 
 
@@ -203,17 +199,6 @@ def test_a_page_damaged_while_running_is_never_sent_and_the_file_is_set_aside(
         assert len(_quarantined(tmp_path)) >= 1
     finally:
         box.close()
-
-
-@pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[Path]:
-    """A real 512 kB tmpfs (needs root; skipped otherwise)."""
-    with contextlib.ExitStack() as stack:
-        try:
-            where = stack.enter_context(small_tmpfs(tmp_path / "small"))
-        except (PermissionError, OSError) as exc:  # the mount only: a test's own errors fail it
-            pytest.skip(str(exc))
-        yield where
 
 
 def test_a_filesystem_full_at_start_leaves_the_outbox_in_memory_until_it_has_room(

@@ -3,7 +3,6 @@ a real mosquitto, and says what happened (run summary). Real SQLite files, real 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import queue
 import signal
@@ -22,7 +21,7 @@ from edge.device.config import parse_config
 from edge.device.daemon import OUTBOX_FILE, Daemon
 from edge.device.sdnotify import SystemdNotifier
 from edge.testing.broker import LocalBroker
-from edge.testing.faults import fill_filesystem, small_tmpfs
+from edge.testing.faults import fill_filesystem
 from tests.edge.device.test_daemon import ABNORMAL_SCRIPT, DEVICE, _config, _daemon, _finish
 
 
@@ -91,15 +90,10 @@ def test_a_restart_on_a_damaged_outbox_sets_it_aside_and_screens_on(
 
 
 @pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[Path]:
-    """A real 512 kB tmpfs with a state folder (needs root; skipped otherwise)."""
-    with contextlib.ExitStack() as stack:
-        try:
-            where = stack.enter_context(small_tmpfs(tmp_path / "small"))
-        except (PermissionError, OSError) as exc:  # the mount only: a test's own errors fail it
-            pytest.skip(str(exc))
-        (where / "state").mkdir()
-        yield where
+def small_fs(small_fs: Path) -> Path:
+    """The shared 512 kB tmpfs with the daemon's state folder made before it fills up."""
+    (small_fs / "state").mkdir()
+    return small_fs
 
 
 def _on(config: Path, tmp_path: Path, state: Path) -> Path:

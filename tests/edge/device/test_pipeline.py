@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +23,16 @@ from edge.sources.synthetic import ScriptSegment
 
 
 def _run(
-    source: FrameSource, max_frames: int | None = None
+    source: FrameSource,
+    max_frames: int | None = None,
+    publish: Callable[[dict[str, Any]], None] | None = None,
 ) -> tuple[Pipeline, list[dict[str, Any]]]:
     sent: list[dict[str, Any]] = []
     pipeline = Pipeline(
         source,
         create_segmenter(CodebookConfig()),
         AlertTracker(AlertConfig(open_after=2, close_after=3, update_interval_s=1000), "dev1"),
-        sent.append,
+        publish or sent.append,
         preprocess=PreprocessConfig(),
         analysis=AnalysisConfig(),
         capture=CaptureConfig(queue_size=1000),
@@ -129,18 +132,7 @@ def test_an_alert_the_publisher_refuses_is_counted_and_screening_goes_on() -> No
             raise ValueError("payload refused by the schema")
         sent.append(event)
 
-    pipeline = Pipeline(
-        src,
-        create_segmenter(CodebookConfig()),
-        AlertTracker(AlertConfig(open_after=2, close_after=3, update_interval_s=1000), "dev1"),
-        refuse_new,
-        preprocess=PreprocessConfig(),
-        analysis=AnalysisConfig(),
-        capture=CaptureConfig(queue_size=1000),
-    )
-    src.start()
-    pipeline.start()
-    assert pipeline.join(60)
+    pipeline, _ = _run(src, publish=refuse_new)
     assert pipeline.stats.frames == 14  # the analysis thread outlived the refusal
     assert pipeline.alerts_failed == {"new": 1}
     assert pipeline.alerts_sent == {"new": 0, "update": 0, "end": 1}
