@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import queue
-import select
 import subprocess
 import sys
+import threading
 import time
 import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -157,17 +158,46 @@ def start_publisher_process(
     )
 
 
+_LINES: weakref.WeakKeyDictionary[subprocess.Popen[str], queue.Queue[str | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _stdout_lines(proc: subprocess.Popen[str]) -> queue.Queue[str | None]:
+    """One reader thread per process, feeding its stdout lines (None at EOF) into a queue."""
+    if proc not in _LINES:
+        assert proc.stdout is not None
+        stdout = proc.stdout
+        q: queue.Queue[str | None] = queue.Queue()
+
+        def pump() -> None:
+            for line in stdout:
+                q.put(line)
+            q.put(None)
+
+        threading.Thread(target=pump, name="proc-stdout", daemon=True).start()
+        _LINES[proc] = q
+    return _LINES[proc]
+
+
 def read_line(proc: subprocess.Popen[str], prefix: str, timeout: float) -> str:
-    """The first stdout line starting with ``prefix``; AssertionError with stderr otherwise."""
-    assert proc.stdout is not None
+    """The first stdout line starting with ``prefix``; AssertionError with stderr otherwise.
+
+    Lines are read by a thread: ``select`` on a buffered text reader misses a line that an
+    earlier ``readline`` already pulled into Python's buffer (two lines arriving together).
+    """
+    lines = _stdout_lines(proc)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
-        if ready:
-            line = proc.stdout.readline()
-            if line.startswith(prefix):
-                return line.strip()
-            if not line and proc.poll() is not None:
-                break
-    err = proc.stderr.read() if proc.stderr and proc.poll() is not None else ""
+        try:
+            line = lines.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if line is None:
+            lines.put(None)  # EOF stays visible to a later call
+            break
+        if line.startswith(prefix):
+            return line.strip()
+    proc_done = proc.poll() is not None
+    err = proc.stderr.read() if proc.stderr and proc_done else ""
     raise AssertionError(f"publisher process did not print {prefix!r}: {err}")
