@@ -135,10 +135,13 @@ def _one_pass(
     return out
 
 
-def run(quick: bool = False, threads: int = 2) -> dict[str, Any]:
-    """Median over the passes of each stage's CPU ms per frame (``threads`` LiteRT threads)."""
+def run(quick: bool = False, threads: int | None = None) -> dict[str, Any]:
+    """Median over the passes of each stage's CPU ms per frame (``threads`` LiteRT threads;
+    None: the daemon's "auto")."""
+    from edge.segmenters.tflite import resolve_threads
     from edge.testing.broker import LocalBroker
 
+    threads = resolve_threads("auto") if threads is None else threads
     passes, frames = (1, 150) if quick else (3, 600)
     with tempfile.TemporaryDirectory(prefix="thermoseg-bench-budget-") as tmp:
         folder = Path(tmp)

@@ -6,7 +6,7 @@ again and again) with ``fps = 0`` and ``capture.when_full = "block"`` (no frame 
 camera thread waits for the worker). The daemon runs in a child process (:mod:`bench.probe`)
 publishing to a :class:`~edge.testing.broker.LocalBroker` with a QoS 1 subscriber attached.
 
-Per segmenter (2 LiteRT threads unless named, 1 OpenCV thread):
+Per segmenter (LiteRT threads "auto", the CPUs less one, unless named; 1 OpenCV thread):
 
 * end-to-end frames/s (processed frames over the time between the first and last one);
 * capture-to-PUBACK latency of the alerts (p50/p99), split at the outbox write;
@@ -59,6 +59,7 @@ from bench.probe import run_probe
 from edge.comms.config import MqttConfig
 from edge.comms.subscriber import Subscriber
 from edge.device.capture import CaptureConfig
+from edge.segmenters.tflite import resolve_threads
 from edge.testing.broker import LocalBroker
 
 __all__ = ["capture_section", "raw_invoke_fps", "run", "segmenters"]
@@ -77,9 +78,9 @@ def segmenters(quick: bool) -> dict[str, dict[str, Any]]:
     for quant in QUANTS[:1] if quick else QUANTS:
         out[f"tflite lite {quant}"] = {"type": "tflite", "model": str(lite_model(quant))}
     if not quick:
-        # The shipped default with one LiteRT thread: the other core left to the pipeline.
-        out[f"tflite lite {DEFAULT_QUANT}, 1 thread"] = {
-            "type": "tflite", "model": str(lite_model(DEFAULT_QUANT)), "num_threads": 1,
+        # The shipped default with two LiteRT threads, against its "auto" (the CPUs less one).
+        out[f"tflite lite {DEFAULT_QUANT}, 2 threads"] = {
+            "type": "tflite", "model": str(lite_model(DEFAULT_QUANT)), "num_threads": 2,
         }  # fmt: skip
     return out
 
@@ -184,9 +185,8 @@ def run(quick: bool = False) -> dict[str, Any]:
                 for name, seg in segs.items():
                     raw = None
                     if seg["type"] == "tflite":
-                        raw = raw_invoke_fps(
-                            Path(seg["model"]), seg.get("num_threads", 2), 1.0 if quick else 3.0
-                        )
+                        threads = resolve_threads(seg.get("num_threads", "auto"))
+                        raw = raw_invoke_fps(Path(seg["model"]), threads, 1.0 if quick else 3.0)
                     row = _one_run(
                         folder / f"{name.replace(' ', '-')}-{repeat}", broker, files, seg, frames
                     )
@@ -195,7 +195,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         one_core = (
             None
             if quick
-            else _one_core(folder, files, segs[f"tflite lite {DEFAULT_QUANT}, 1 thread"], frames)
+            else _one_core(folder, files, segs[f"tflite lite {DEFAULT_QUANT}"], frames)
         )
     table: dict[str, Any] = {}
     for name, rows in runs.items():
@@ -226,7 +226,9 @@ def _one_core(folder: Path, files: list[Path], seg: dict[str, Any], frames: int)
     """The shipped default with everything (this process, mosquitto, the daemon) on one CPU."""
     core = min(OPTIONS["cores"] or os.sched_getaffinity(0))
     with pinned({core}), LocalBroker(workdir=folder / "broker-1core") as broker:
-        raw = raw_invoke_fps(Path(seg["model"]), seg.get("num_threads", 2), 3.0)
+        raw = raw_invoke_fps(
+            Path(seg["model"]), resolve_threads(seg.get("num_threads", "auto")), 3.0
+        )
         row = _one_run(folder / "one-core", broker, files, seg, frames)
     return {
         "cpu": core,

@@ -24,9 +24,14 @@ def add_segmenter_options(parser: argparse.ArgumentParser) -> None:
         "--model",
         type=Path,
         default=None,
-        help="tflite model (default: the shipped lite int8 model)",
+        help="tflite model (default: the shipped lite model)",
     )
-    parser.add_argument("--threads", type=int, default=2, help="interpreter threads (tflite)")
+    parser.add_argument(
+        "--threads",
+        type=_threads,
+        default="auto",
+        help="interpreter threads (tflite): a number or 'auto' (the CPUs less one; default)",
+    )
     parser.add_argument("--palette", default=None, help="palette (default: the model's, else jet)")
     parser.add_argument(
         "--t-min", type=float, default=None, help="°C at the palette's first colour"
@@ -40,6 +45,18 @@ def add_segmenter_options(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="segmenter config override, e.g. --set grow_tolerance=16 (value parsed as JSON)",
     )
+
+
+def _threads(text: str) -> int | str:
+    """--threads: a positive integer or 'auto' (checked again by the segmenter's config)."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected a number of threads or 'auto'"
+        ) from None
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:

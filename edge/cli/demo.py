@@ -45,7 +45,7 @@ def default_segmenter(choice: str = "auto") -> dict[str, Any]:
     """The segmenter section: ``auto`` is the shipped default TFLite model when this installation
     has it, else the codebook; ``tflite`` or ``codebook`` force one."""
     if choice == "tflite" or (choice == "auto" and shipped_model() is not None):
-        return {"type": "tflite", "num_threads": 2}  # model unset: the shipped default
+        return {"type": "tflite"}  # model unset: the shipped default
     return {"type": "codebook"}
 
 

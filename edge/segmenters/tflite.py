@@ -14,10 +14,11 @@ from the verified bytes). TensorFlow is never imported.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +30,13 @@ from edge.io.manifest import ModelManifest, TensorInfo, check_tensor, load_verif
 from edge.segmenters._litert import make_interpreter
 from edge.segmenters.base import Segmenter
 
-__all__ = ["DEFAULT_MODEL", "TFLiteConfig", "TFLiteSegmenter", "default_model_path"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "TFLiteConfig",
+    "TFLiteSegmenter",
+    "default_model_path",
+    "resolve_threads",
+]
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +48,28 @@ class TFLiteConfig(BaseModel):
 
     type: Literal["tflite"] = "tflite"
     model: Path | None = Field(None, description="path to a .tflite file; None = shipped default")
-    num_threads: int = Field(2, ge=1, le=64, description="interpreter threads")
+    num_threads: Annotated[int, Field(ge=1, le=64)] | Literal["auto"] = Field(
+        "auto",
+        description="interpreter threads; 'auto': the CPUs this process may use less one, "
+        "left to capture, analysis and MQTT (at least 1)",
+    )
     threshold: float = Field(
         0.5, gt=0.0, lt=1.0, description="probability above which a pixel is abnormal"
     )
+
+
+def resolve_threads(num_threads: int | Literal["auto"]) -> int:
+    """The interpreter thread count for ``num_threads`` on this machine.
+
+    "auto" leaves one CPU (of those this process may run on: taskset and cgroup pinning count)
+    to the Python side of the pipeline: on two cores, two LiteRT threads and the capture,
+    analysis and MQTT threads fight for the same two CPUs.
+    """
+    if num_threads != "auto":
+        return num_threads
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere every CPU counts
+    cpus = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    return max(1, cpus - 1)
 
 
 def default_model_path() -> Path:
@@ -85,6 +110,7 @@ class TFLiteSegmenter(Segmenter):
 
     def __init__(self, config: TFLiteConfig) -> None:
         self.config = config
+        self.threads = resolve_threads(config.num_threads)
         self.model_path = config.model if config.model is not None else default_model_path()
         self.manifest: ModelManifest
         self._content: bytes | None
@@ -124,7 +150,7 @@ class TFLiteSegmenter(Segmenter):
             self.model_path.name,
             self.manifest.quant,
             self.manifest.sha256[:12],
-            config.num_threads,
+            self.threads,
         )
 
     def _acquire(self) -> Any:
@@ -135,9 +161,7 @@ class TFLiteSegmenter(Segmenter):
                 raise ModelError(f"{self.model_path}: segmenter is closed")
             if self._idle:
                 return self._idle.pop()
-        interpreter = make_interpreter(
-            content, self.config.num_threads, source=str(self.model_path)
-        )
+        interpreter = make_interpreter(content, self.threads, source=str(self.model_path))
         with self._lock:
             self._interpreters.append(interpreter)
         return interpreter

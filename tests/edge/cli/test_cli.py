@@ -100,3 +100,21 @@ def test_set_overrides_reach_the_segmenter_config(synth: Path, tmp_path: Path) -
 def test_an_unknown_segmenter_key_is_named(synth: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evaluate", "--set", "grow_tolernce=16", str(synth)]) == 1
     assert "grow_tolernce" in capsys.readouterr().err
+
+
+def test_threads_takes_a_number_or_auto_and_names_anything_else(
+    synth: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = str(sorted(synth.glob("*.npy"))[0])
+    for threads in ("1", "auto"):
+        out = tmp_path / threads
+        assert (
+            main(
+                ["segment", "--segmenter", "tflite", "--threads", threads, "--out", str(out), frame]
+            )
+            == 0
+        )
+    with pytest.raises(SystemExit) as exc:
+        main(["segment", "--segmenter", "tflite", "--threads", "many", frame])
+    assert exc.value.code == 2
+    assert "'many': expected a number of threads or 'auto'" in capsys.readouterr().err

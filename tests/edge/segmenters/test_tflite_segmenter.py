@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from edge.core.preprocess import PreprocessConfig
 from edge.errors import FrameError, MissingExtraError, ModelError
 from edge.io.manifest import read_manifest
 from edge.segmenters import TFLiteConfig, TFLiteSegmenter, create_segmenter
-from edge.segmenters.tflite import DEFAULT_MODEL, default_model_path
+from edge.segmenters.tflite import DEFAULT_MODEL, default_model_path, resolve_threads
 
 SIZE = 32
 PREPROCESS = PreprocessConfig(size=SIZE, palette="iron", t_min=27.0, t_max=37.0)
@@ -202,3 +204,25 @@ def test_missing_litert_raises_missing_extra_error_naming_the_edge_extra(
     )
     with pytest.raises(MissingExtraError, match=r"thermoseg\[edge\]"):
         TFLiteSegmenter(TFLiteConfig(model=models["float32"]))
+
+
+def test_auto_threads_leave_one_of_the_allowed_cpus_to_the_pipeline(
+    models: dict[str, Path],
+) -> None:
+    allowed = os.sched_getaffinity(0)
+    assert resolve_threads(3) == 3
+    assert resolve_threads("auto") == max(1, len(allowed) - 1)
+    os.sched_setaffinity(0, {min(allowed)})
+    try:
+        assert resolve_threads("auto") == 1  # one CPU: never zero threads
+        seg = TFLiteSegmenter(TFLiteConfig(model=models["float32"]))
+        assert seg.threads == 1
+        seg.close()
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
+@pytest.mark.parametrize("bad", [0, 65, "many", 1.5])
+def test_thread_counts_other_than_1_to_64_or_auto_are_refused(bad: object) -> None:
+    with pytest.raises(ValidationError, match="num_threads"):
+        TFLiteConfig(num_threads=bad)  # type: ignore[arg-type]
