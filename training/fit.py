@@ -241,6 +241,10 @@ def fit(cfg: FitConfig) -> dict[str, Any]:
         state, initial_epoch = resume_point(cfg)
         with strategy.scope():
             if state:
+                # The checkpoint names the custom loss and metric: register them first (a
+                # fresh `fit --resume` process has not imported them yet).
+                import training.losses  # noqa: F401
+
                 model = keras.models.load_model(out / "last.keras")
             else:
                 model = build_model(cfg, preset)

@@ -154,6 +154,23 @@ def test_cli_resume_continues_at_the_last_epoch_and_appends_history(
     assert len(_scalars(run / "tensorboard" / "train")["epoch_loss"]) == 2  # epoch 2 added
 
 
+def test_resume_works_in_a_fresh_process_where_nothing_registered_the_loss_yet(
+    cli_run: Path, tmp_path: Path
+) -> None:
+    # The in-process resume test above runs after training imported the custom loss; a user's
+    # `thermoseg-train fit --resume` starts from nothing, so the checkpoint must still load.
+    run = tmp_path / "fresh"
+    shutil.copytree(cli_run, run)
+    argv = [*FIT_ARGV, "--out", str(run), "--resume"]
+    argv[argv.index("--epochs") + 1] = "2"
+    code = "import sys; from training.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads((run / "state.json").read_text())["epoch"] == 2
+
+
 def test_cli_rejects_a_folder_that_is_not_a_dataset(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
