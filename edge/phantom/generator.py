@@ -42,6 +42,7 @@ from edge.errors import ConfigError, DatasetError
 from edge.io.readers import write_mask_png
 from edge.phantom.family_a import generate_a, render_parts
 from edge.phantom.family_b import generate_b
+from edge.phantom.family_c import generate_c
 from edge.phantom.rules import (
     ABNORMAL_EXCESS_C,
     FPN_SIGMA_C,
@@ -102,7 +103,7 @@ def _generate_b(
     )
 
 
-FAMILIES: dict[str, Family] = {"a": generate_a, "b": _generate_b}
+FAMILIES: dict[str, Family] = {"a": generate_a, "b": _generate_b, "c": generate_c}
 
 
 def _family(name: str) -> Family:

@@ -1,0 +1,75 @@
+"""Family "c" skin detail from lattice value noise (helper of :mod:`.family_c`).
+
+Noise is evaluated at each pixel's body point (cm), so a subject keeps its skin pattern in
+either framing and at either resolution. A lattice of random values over a fixed body-frame
+domain is interpolated with a quintic fade (value noise); octaves add up to fractal Brownian
+motion (texture, mottling); vessels are *ridges*: thin warm lines along the zero set of a
+domain-warped noise, so they curve, fork and close the way superficial veins do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["Lattice", "fbm", "ridges"]
+
+F32 = npt.NDArray[np.float32]
+_X0, _Y0, _SPAN = -70.0, -60.0, 150.0  # the body-frame square every frame lies in (cm)
+
+
+class Lattice:
+    """Random lattices drawn once per subject; ``noise`` samples one at any cell size."""
+
+    def __init__(self, rng: np.random.Generator, count: int, cells: int = 384) -> None:
+        self._tables = [
+            rng.uniform(-1.0, 1.0, (cells, cells)).astype(np.float32) for _ in range(count)
+        ]
+        self._cells = cells
+
+    def noise(self, k: int, x: F32, y: F32, cell_cm: float) -> F32:
+        """Value noise in about [-1, 1] from lattice ``k`` with cells ``cell_cm`` wide."""
+        table = self._tables[k % len(self._tables)]
+        n = self._cells
+        # Coarse lattices wrap around the table; an offset per octave decorrelates them.
+        gx = (x - _X0) / cell_cm + 17.0 * k
+        gy = (y - _Y0) / cell_cm + 29.0 * k
+        ix, iy = np.floor(gx), np.floor(gy)
+        fx, fy = gx - ix, gy - iy
+        fx = fx * fx * fx * (fx * (fx * 6.0 - 15.0) + 10.0)
+        fy = fy * fy * fy * (fy * (fy * 6.0 - 15.0) + 10.0)
+        i0, j0 = ix.astype(np.int64) % n, iy.astype(np.int64) % n
+        i1, j1 = (i0 + 1) % n, (j0 + 1) % n
+        top = table[j0, i0] * (1.0 - fx) + table[j0, i1] * fx
+        bottom = table[j1, i0] * (1.0 - fx) + table[j1, i1] * fx
+        return (top * (1.0 - fy) + bottom * fy).astype(np.float32)
+
+
+def fbm(lattice: Lattice, k: int, x: F32, y: F32, cell_cm: float, octaves: int, gain: float) -> F32:
+    """Fractal sum of ``octaves`` value noises (cells halving, amplitude times ``gain``), std ~1."""
+    out = np.zeros(x.shape, np.float32)
+    amp, cell, norm = 1.0, cell_cm, 0.0
+    for octave in range(octaves):
+        out += np.float32(amp) * lattice.noise(k + octave, x, y, cell)
+        norm += amp * amp
+        amp *= gain
+        cell *= 0.5
+    return (out / np.float32(0.4 * np.sqrt(norm))).astype(np.float32)  # one octave: std ~0.4
+
+
+def ridges(
+    lattice: Lattice, k: int, x: F32, y: F32, cell_cm: float, width: float, cm_per_px: float
+) -> F32:
+    """0..1 warm lines along the zero set of a warped noise; ``width`` ~ line half-width, cm.
+
+    The line profile is widened to at least a pixel so coarse frames do not alias it away.
+    """
+    warp = 0.35 * cell_cm
+    wx = x + np.float32(warp) * lattice.noise(k, x, y, 1.7 * cell_cm)
+    wy = y + np.float32(warp) * lattice.noise(k + 1, x, y, 1.7 * cell_cm)
+    n = lattice.noise(k + 2, wx, wy, cell_cm) + 0.35 * lattice.noise(k + 3, wx, wy, 0.5 * cell_cm)
+    # |n| grows by about 2.5 / cell per cm away from the zero set.
+    half = max(width, 0.6 * cm_per_px) * 2.5 / cell_cm
+    line = np.exp(-((n / np.float32(half)) ** 2))
+    thin = width / max(width, 0.6 * cm_per_px)  # a line thinner than a pixel looks fainter
+    return (line * np.float32(thin)).astype(np.float32)
