@@ -106,8 +106,8 @@ def _breast(
     x = side * float(rng.uniform(7.5, 10.0) + 0.25 * size)
     y = float(rng.uniform(9.0, 12.5)) + float(rng.normal(0.0, 0.5))
     lower_x = x + length * math.sin(angle)
-    if abs(lower_x) + r_lower > chest_hw + 1.0:  # keep the breast on the chest
-        x -= side * (abs(lower_x) + r_lower - chest_hw - 1.0)
+    if abs(lower_x) + r_lower > chest_hw - 0.5:  # keep the breast on the chest
+        x -= side * (abs(lower_x) + r_lower - chest_hw + 0.5)
     if abs(x + length * math.sin(angle)) - r_lower < 1.0:  # and the cleft open
         x += side * (1.0 - abs(x + length * math.sin(angle)) + r_lower)
     cx, cy = x + length * math.sin(angle), y + length * math.cos(angle)
@@ -204,9 +204,12 @@ def shape(body: BodyC, view: ViewC, h: int, w: int) -> ShapeC:
         )
         if body.arms_raised:
             end = (side * (body.shoulder_hw + body.arm_spread), -28.0)
-        else:
+            arm = np.minimum(arm, capsule(u, y, joint, end, body.arm_r))
+        else:  # hanging beside the chest wall, not over the breasts
+            top = (side * (body.chest_hw + body.arm_r * 0.8), 6.0)
             end = (side * (body.chest_hw + body.arm_r * 0.9 + body.arm_spread), 62.0)
-        arm = np.minimum(arm, capsule(u, y, joint, end, body.arm_r))
+            arm = np.minimum(arm, capsule(u, y, top, end, body.arm_r))
+            arm = np.minimum(arm, capsule(u, y, joint, top, body.arm_r))
     torso = smin(trunk, shoulders, 5.0)
     neck_base = crease(torso, neck, 4.0)
     torso = smin(torso, neck, 4.0)
