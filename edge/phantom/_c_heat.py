@@ -89,8 +89,8 @@ def draw_heat(rng: np.random.Generator, body: BodyC) -> HeatC:
         ambient=ambient,
         room_slope=float(rng.normal(0.6, 0.5)),
         core=core,
-        neck=vaso * float(rng.uniform(0.6, 1.8)),
-        neck_base=vaso * float(rng.uniform(1.0, 2.8)),
+        neck=vaso * float(rng.uniform(0.3, 1.3)),
+        neck_base=vaso * float(rng.uniform(0.8, 2.4)),
         axilla=vaso * float(rng.uniform(4.0, 6.0)),
         sternum=vaso * float(rng.uniform(0.6, 1.8)),
         fold=vaso * float(rng.uniform(1.4, 2.8)) * (0.7 + size / 12.0),
@@ -154,6 +154,8 @@ def _skin(body: BodyC, t: HeatC, g: ShapeC, lattice: Lattice) -> F32:
     skin += 0.5 * t.lr * np.tanh(u / 3.0) * chest
     depth = np.maximum(-g.body, 0.0)
     skin -= t.edge * np.exp(-depth / t.edge_depth)
+    if not body.arms_raised:  # a hanging arm's medial outline turns away in front of the trunk
+        skin -= 0.6 * t.edge * np.exp(-np.maximum(-g.arm, 0.0) / t.edge_depth) * arm_in
     # Detail: fine texture, blotchy mottling, vessels (strongest on the breasts and chest).
     skin += t.texture * fbm(lattice, 0, u, y, 1.2, 3, 0.75)
     blotch = fbm(lattice, 4, u, y, 6.0, 2, 0.5)
