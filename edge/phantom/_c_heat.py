@@ -40,6 +40,7 @@ class HeatC:
     sternum: float
     fold: float
     fold_width: float
+    pole: float
     breast: tuple[float, float]
     abdomen: float
     vertical: float  # °C from the upper chest to the folds (cooling downward when < 0)
@@ -95,6 +96,7 @@ def draw_heat(rng: np.random.Generator, body: BodyC) -> HeatC:
         sternum=vaso * float(rng.uniform(0.6, 1.8)),
         fold=vaso * float(rng.uniform(1.4, 2.8)) * (0.7 + size / 12.0),
         fold_width=float(rng.uniform(0.8, 1.6)),
+        pole=float(rng.uniform(0.3, 1.5)),
         breast=(breast + float(rng.normal(0, 0.15)), breast + float(rng.normal(0, 0.15))),
         abdomen=float(rng.uniform(0.5, 2.5)),
         vertical=float(rng.normal(-0.4, 0.8)),
@@ -103,9 +105,9 @@ def draw_heat(rng: np.random.Generator, body: BodyC) -> HeatC:
         edge_depth=float(rng.uniform(1.0, 2.2)),
         lr=float(rng.normal(0.0, 0.35)) * (2.5 if rng.random() < 0.1 else 1.0),
         areola=(float(rng.uniform(-1.0, 0.8)), float(rng.uniform(-1.0, 1.0))),
-        texture=float(rng.uniform(0.5, 0.95)),
+        texture=float(rng.uniform(0.4, 0.8)),
         mottle=float(rng.uniform(0.15, 0.5)),
-        vessels=float(rng.uniform(0.6, 1.5)),
+        vessels=float(rng.uniform(0.9, 2.0)),
         vessel_cell=float(rng.uniform(5.0, 9.0)),
         garment=(body.fold_y + float(rng.uniform(8.0, 18.0))) if rng.random() < 0.35 else None,
         garment_dt=float(rng.uniform(1.0, 5.0)),
@@ -141,6 +143,8 @@ def _skin(body: BodyC, t: HeatC, g: ShapeC, lattice: Lattice) -> F32:
         band = np.exp(-(((d - 0.3 * t.fold_width) / t.fold_width) ** 2))
         src += t.fold * band * below**1.2
         skin += t.breast[i] * _soft_inside(d + 1.0, 1.8) * (1.0 - arm_in)
+        # The lower pole turns away from the camera just above the warm fold.
+        skin -= t.pole * np.exp(np.minimum(d, 0.0) / 1.5) * (d < 0.0) * below**1.5
         nd = np.hypot(u - b.nipple[0], y - b.nipple[1])
         skin += t.areola[0] * _soft_inside(nd - b.areola_r, 0.25)
         skin += t.areola[1] * np.exp(-((nd / 0.6) ** 2))
@@ -157,7 +161,7 @@ def _skin(body: BodyC, t: HeatC, g: ShapeC, lattice: Lattice) -> F32:
     if not body.arms_raised:  # a hanging arm's medial outline turns away in front of the trunk
         skin -= 0.6 * t.edge * np.exp(-np.maximum(-g.arm, 0.0) / t.edge_depth) * arm_in
     # Detail: fine texture, blotchy mottling, vessels (strongest on the breasts and chest).
-    skin += t.texture * fbm(lattice, 0, u, y, 1.2, 3, 0.75)
+    skin += t.texture * fbm(lattice, 0, u, y, 0.9, 3, 0.7)
     blotch = fbm(lattice, 4, u, y, 6.0, 2, 0.5)
     skin += t.mottle * np.tanh(1.5 * blotch)
     on_chest = np.maximum(
