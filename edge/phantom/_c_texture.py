@@ -22,27 +22,29 @@ class Lattice:
     """Random lattices drawn once per subject; ``noise`` samples one at any cell size."""
 
     def __init__(self, rng: np.random.Generator, count: int, cells: int = 384) -> None:
-        self._tables = [
-            rng.uniform(-1.0, 1.0, (cells, cells)).astype(np.float32) for _ in range(count)
-        ]
+        tables = [rng.uniform(-1.0, 1.0, (cells, cells)).astype(np.float32) for _ in range(count)]
+        # One wrapped row and column more, so a cell's far corners need no modulo.
+        self._flat = [np.pad(t, ((0, 1), (0, 1)), mode="wrap").ravel() for t in tables]
         self._cells = cells
 
     def noise(self, k: int, x: F32, y: F32, cell_cm: float) -> F32:
         """Value noise in about [-1, 1] from lattice ``k`` with cells ``cell_cm`` wide."""
-        table = self._tables[k % len(self._tables)]
+        table = self._flat[k % len(self._flat)]
         n = self._cells
         # Coarse lattices wrap around the table; an offset per octave decorrelates them.
-        gx = (x - _X0) / cell_cm + 17.0 * k
-        gy = (y - _Y0) / cell_cm + 29.0 * k
+        inv = np.float32(1.0 / cell_cm)
+        gx = (x - np.float32(_X0)) * inv + np.float32(17.0 * k)
+        gy = (y - np.float32(_Y0)) * inv + np.float32(29.0 * k)
         ix, iy = np.floor(gx), np.floor(gy)
         fx, fy = gx - ix, gy - iy
-        fx = fx * fx * fx * (fx * (fx * 6.0 - 15.0) + 10.0)
-        fy = fy * fy * fy * (fy * (fy * 6.0 - 15.0) + 10.0)
-        i0, j0 = ix.astype(np.int64) % n, iy.astype(np.int64) % n
-        i1, j1 = (i0 + 1) % n, (j0 + 1) % n
-        top = table[j0, i0] * (1.0 - fx) + table[j0, i1] * fx
-        bottom = table[j1, i0] * (1.0 - fx) + table[j1, i1] * fx
-        return (top * (1.0 - fy) + bottom * fy).astype(np.float32)
+        fx = fx * fx * fx * (fx * (fx * np.float32(6.0) - np.float32(15.0)) + np.float32(10.0))
+        fy = fy * fy * fy * (fy * (fy * np.float32(6.0) - np.float32(15.0)) + np.float32(10.0))
+        corner = (iy.astype(np.int32) % n) * (n + 1) + ix.astype(np.int32) % n
+        top = table[corner]
+        top += (table[corner + 1] - top) * fx
+        bottom = table[corner + (n + 1)]
+        bottom += (table[corner + (n + 2)] - bottom) * fx
+        return (top + (bottom - top) * fy).astype(np.float32, copy=False)
 
 
 def fbm(lattice: Lattice, k: int, x: F32, y: F32, cell_cm: float, octaves: int, gain: float) -> F32:
