@@ -102,6 +102,7 @@ def _breast(
     r_lower = size * scale
     r_upper = r_lower * float(rng.uniform(0.6, 0.85))
     length = r_lower * float(rng.uniform(0.3, 0.6)) + 2.5 * ptosis
+    length = max(length, 1.2 * (r_lower - r_upper) + 0.3)  # a tapered capsule needs it
     angle = side * float(rng.uniform(0.05, 0.35))
     x = side * float(rng.uniform(7.5, 10.0) + 0.25 * size)
     y = float(rng.uniform(9.0, 12.5)) + float(rng.normal(0.0, 0.5))

@@ -105,7 +105,7 @@ def draw_heat(rng: np.random.Generator, body: BodyC) -> HeatC:
         edge_depth=float(rng.uniform(1.0, 2.2)),
         lr=float(rng.normal(0.0, 0.35)) * (2.5 if rng.random() < 0.1 else 1.0),
         areola=(float(rng.uniform(-1.0, 0.8)), float(rng.uniform(-1.0, 1.0))),
-        texture=float(rng.uniform(0.4, 0.8)),
+        texture=float(rng.uniform(0.5, 1.0)),
         mottle=float(rng.uniform(0.15, 0.5)),
         vessels=float(rng.uniform(0.9, 2.0)),
         vessel_cell=float(rng.uniform(5.0, 9.0)),

@@ -196,6 +196,19 @@ def test_population_spans_postures_rooms_skin_and_breast_contrast() -> None:
     assert max(asym) > 0.8
 
 
+def test_every_drawn_breast_is_a_valid_tapered_shape() -> None:
+    for i in range(3000):
+        for b in draw_body(np.random.default_rng([5, i])).breasts:
+            assert abs(b.r_lower - b.r_upper) < b.length
+            assert b.r_upper > 0 and b.r_lower > 0
+
+
+def test_frames_are_finite_across_many_subjects() -> None:
+    for index in range(60):
+        phantom = generate_c(2, index, view="wide")
+        assert np.isfinite(phantom.celsius).all(), index
+
+
 def test_lesion_looks_cover_all_five_and_advanced_often_has_both_breasts() -> None:
     rng = np.random.default_rng(3)
     looks = Counter(spec.look for _ in range(300) for spec in draw_lesions_c(rng, "middle"))
