@@ -103,9 +103,9 @@ def draw_heat(rng: np.random.Generator, body: BodyC) -> HeatC:
         arm=float(rng.uniform(-0.3, 0.8)),
         edge=float(rng.uniform(2.0, 4.5)),
         edge_depth=float(rng.uniform(1.0, 2.2)),
-        lr=float(rng.normal(0.0, 0.35)) * (2.5 if rng.random() < 0.1 else 1.0),
+        lr=float(rng.normal(0.0, 0.45)) * (2.5 if rng.random() < 0.1 else 1.0),
         areola=(float(rng.uniform(-1.0, 0.8)), float(rng.uniform(-1.0, 1.0))),
-        texture=float(rng.uniform(0.5, 1.0)),
+        texture=float(rng.uniform(0.65, 1.3)),
         mottle=float(rng.uniform(0.15, 0.5)),
         vessels=float(rng.uniform(0.9, 2.0)),
         vessel_cell=float(rng.uniform(5.0, 9.0)),
@@ -161,8 +161,8 @@ def _skin(body: BodyC, t: HeatC, g: ShapeC, lattice: Lattice) -> F32:
     if not body.arms_raised:  # a hanging arm's medial outline turns away in front of the trunk
         skin -= 0.6 * t.edge * np.exp(-np.maximum(-g.arm, 0.0) / t.edge_depth) * arm_in
     # Detail: fine texture, blotchy mottling, vessels (strongest on the breasts and chest).
-    skin += t.texture * fbm(lattice, 0, u, y, 0.9, 3, 0.7)
-    blotch = fbm(lattice, 4, u, y, 6.0, 2, 0.5)
+    skin += t.texture * fbm(lattice, 0, u, y, 0.9, 3, 0.7, g.cm_per_px)
+    blotch = fbm(lattice, 4, u, y, 6.0, 2, 0.5, g.cm_per_px)
     skin += t.mottle * np.tanh(1.5 * blotch)
     on_chest = np.maximum(
         _soft_inside(np.minimum(g.breast[0], g.breast[1]) - np.float32(4.0), 2.0), 0.35

@@ -15,44 +15,81 @@ import numpy.typing as npt
 __all__ = ["Lattice", "fbm", "ridges"]
 
 F32 = npt.NDArray[np.float32]
-_X0, _Y0, _SPAN = -70.0, -60.0, 150.0  # the body-frame square every frame lies in (cm)
+_X0, _Y0 = -70.0, -60.0  # corner of the body-frame square every frame lies in (cm)
+_GAIN = 1.87  # scales one octave to a std of about 0.4
 
 
 class Lattice:
-    """Random lattices drawn once per subject; ``noise`` samples one at any cell size."""
+    """Random gradient lattices drawn once per subject; ``noise`` samples one at any cell size.
+
+    Gradient (Perlin-style) noise: each lattice point holds a random unit gradient, a point's
+    value blends the four corners' ``gradient . offset`` with a quintic fade. It is zero on the
+    lattice and has no flat plateaus there, so it shows no grid of blocks.
+    """
 
     def __init__(self, rng: np.random.Generator, count: int, cells: int = 384) -> None:
-        tables = [rng.uniform(-1.0, 1.0, (cells, cells)).astype(np.float32) for _ in range(count)]
-        # One wrapped row and column more, so a cell's far corners need no modulo.
-        self._flat = [np.pad(t, ((0, 1), (0, 1)), mode="wrap").ravel() for t in tables]
+        self._gx: list[F32] = []
+        self._gy: list[F32] = []
+        for _ in range(count):
+            angle = rng.uniform(0.0, 2.0 * np.pi, (cells, cells))
+            # One wrapped row and column more, so a cell's far corners need no modulo.
+            self._gx.append(
+                np.pad(np.cos(angle), ((0, 1), (0, 1)), mode="wrap").ravel().astype(np.float32)
+            )
+            self._gy.append(
+                np.pad(np.sin(angle), ((0, 1), (0, 1)), mode="wrap").ravel().astype(np.float32)
+            )
         self._cells = cells
 
     def noise(self, k: int, x: F32, y: F32, cell_cm: float) -> F32:
-        """Value noise in about [-1, 1] from lattice ``k`` with cells ``cell_cm`` wide."""
-        table = self._flat[k % len(self._flat)]
+        """Gradient noise, std about 0.4, from lattice ``k`` with cells ``cell_cm`` wide."""
+        gxs, gys = self._gx[k % len(self._gx)], self._gy[k % len(self._gy)]
         n = self._cells
         # Coarse lattices wrap around the table; an offset per octave decorrelates them.
         inv = np.float32(1.0 / cell_cm)
-        gx = (x - np.float32(_X0)) * inv + np.float32(17.0 * k)
-        gy = (y - np.float32(_Y0)) * inv + np.float32(29.0 * k)
-        ix, iy = np.floor(gx), np.floor(gy)
-        fx, fy = gx - ix, gy - iy
-        fx = fx * fx * fx * (fx * (fx * np.float32(6.0) - np.float32(15.0)) + np.float32(10.0))
-        fy = fy * fy * fy * (fy * (fy * np.float32(6.0) - np.float32(15.0)) + np.float32(10.0))
+        px = (x - np.float32(_X0)) * inv + np.float32(17.0 * k)
+        py = (y - np.float32(_Y0)) * inv + np.float32(29.0 * k)
+        ix, iy = np.floor(px), np.floor(py)
+        fx, fy = px - ix, py - iy
         corner = (iy.astype(np.int32) % n) * (n + 1) + ix.astype(np.int32) % n
-        top = table[corner]
-        top += (table[corner + 1] - top) * fx
-        bottom = table[corner + (n + 1)]
-        bottom += (table[corner + (n + 2)] - bottom) * fx
-        return (top + (bottom - top) * fy).astype(np.float32, copy=False)
+        one = np.float32(1.0)
+
+        def dot(offset: int, dx: F32, dy: F32) -> F32:
+            at = corner + offset
+            return gxs[at] * dx + gys[at] * dy
+
+        top = dot(0, fx, fy)
+        top_r = dot(1, fx - one, fy)
+        bottom = dot(n + 1, fx, fy - one)
+        bottom_r = dot(n + 2, fx - one, fy - one)
+        ux = fx * fx * fx * (fx * (fx * np.float32(6.0) - np.float32(15.0)) + np.float32(10.0))
+        uy = fy * fy * fy * (fy * (fy * np.float32(6.0) - np.float32(15.0)) + np.float32(10.0))
+        top += (top_r - top) * ux
+        bottom += (bottom_r - bottom) * ux
+        return (np.float32(_GAIN) * (top + (bottom - top) * uy)).astype(np.float32, copy=False)
 
 
-def fbm(lattice: Lattice, k: int, x: F32, y: F32, cell_cm: float, octaves: int, gain: float) -> F32:
-    """Fractal sum of ``octaves`` value noises (cells halving, amplitude times ``gain``), std ~1."""
+def fbm(
+    lattice: Lattice,
+    k: int,
+    x: F32,
+    y: F32,
+    cell_cm: float,
+    octaves: int,
+    gain: float,
+    cm_per_px: float,
+) -> F32:
+    """Fractal sum of ``octaves`` value noises (cells halving, amplitude times ``gain``), std ~1.
+
+    Octaves finer than about two pixels fade out: a pixel averages the skin it sees, so a coarse
+    frame shows smoother skin rather than aliased salt noise.
+    """
     out = np.zeros(x.shape, np.float32)
     amp, cell, norm = 1.0, cell_cm, 0.0
     for octave in range(octaves):
-        out += np.float32(amp) * lattice.noise(k + octave, x, y, cell)
+        seen = min(max((cell / cm_per_px - 1.5) / 1.5, 0.0), 1.0)
+        if seen > 0.0:
+            out += np.float32(amp * seen) * lattice.noise(k + octave, x, y, cell)
         norm += amp * amp
         amp *= gain
         cell *= 0.5
