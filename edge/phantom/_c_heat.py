@@ -6,7 +6,7 @@ the trunk (axillae, supraclavicular fossae), a line along the sternum and the in
 cleft, the skin-to-skin contact band under each breast (inframammary fold), the neck. Sinks: the
 breasts (mostly cooler, sometimes warmer than the chest), the abdomen below the folds, the
 arms, and the silhouette, where the surface turns away from the camera (cooling decays with the
-depth inside the outline). Detail: value-noise texture and mottling, ridge-noise vessels, the
+depth inside the outline). Detail: gradient-noise texture and mottling, ridge-noise vessels, the
 areolae. The room: ambient with a vertical gradient, rounded warm or cool objects (a radiator,
 a lamp, a window), a garment at the waist; the optics blur and shade the whole frame.
 """

@@ -2,7 +2,7 @@
 
 * ``focal``: a compact hot nodule with a flat top (initial stage);
 * ``lobed``: two to five lobes of different size merged by a soft maximum, their outline
-  roughened by value-noise warping (irregular, multi-lobed);
+  roughened by gradient-noise warping (irregular, multi-lobed);
 * ``diffuse``: a broad, low-contrast warm area with a noisy falloff;
 * ``ring``: a partial annulus around the areola (periareolar hyperthermia);
 * ``fold``: a crescent that hugs the inframammary fold along the breast's lower outline.

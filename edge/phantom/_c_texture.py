@@ -1,10 +1,10 @@
-"""Family "c" skin detail from lattice value noise (helper of :mod:`.family_c`).
+"""Family "c" skin detail from lattice gradient noise (helper of :mod:`.family_c`).
 
 Noise is evaluated at each pixel's body point (cm), so a subject keeps its skin pattern in
-either framing and at either resolution. A lattice of random values over a fixed body-frame
-domain is interpolated with a quintic fade (value noise); octaves add up to fractal Brownian
-motion (texture, mottling); vessels are *ridges*: thin warm lines along the zero set of a
-domain-warped noise, so they curve, fork and close the way superficial veins do.
+either framing and at either resolution. Random gradients on a lattice over a fixed body-frame
+domain are blended with a quintic fade (Perlin-style gradient noise); octaves add up to fractal
+Brownian motion (texture, mottling); vessels are *ridges*: thin warm lines along the zero set of
+a domain-warped noise, so they curve, fork and close the way superficial veins do.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def fbm(
     gain: float,
     cm_per_px: float,
 ) -> F32:
-    """Fractal sum of ``octaves`` value noises (cells halving, amplitude times ``gain``), std ~1.
+    """Fractal sum of ``octaves`` gradient noises (cells halving, amplitude times ``gain``), std ~1.
 
     Octaves finer than about two pixels fade out: a pixel averages the skin it sees, so a coarse
     frame shows smoother skin rather than aliased salt noise.

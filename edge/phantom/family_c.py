@@ -10,7 +10,7 @@ with them the value types (:mod:`edge.phantom.types`) and the shared rules
   that maps pixels to the body (framing, off-centre, roll), sway and a turn of the trunk;
 * temperatures (:mod:`._c_heat`): heat sources placed by the shape (fillets of the joins,
   sternum line, fold bands) spread by conduction, sinks (breasts, abdomen, arms, the turning
-  silhouette), value-noise texture and mottling, ridge-noise vessels (:mod:`._c_texture`);
+  silhouette), gradient-noise texture and mottling, ridge-noise vessels (:mod:`._c_texture`);
 * lesions (:mod:`._c_lesions`): focal, multi-lobed, diffuse, periareolar ring, fold crescent.
 
 **Ground truth** (the shared rule): abnormal where the lesions raise the noise-free temperature

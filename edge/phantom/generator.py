@@ -13,7 +13,7 @@ Family "c" (:mod:`edge.phantom.family_c`) is the held-out test family: models ar
 "a" and "b" and never with "c", and nothing in "c" is tuned to a model (only to the aggregate
 real-thermogram facts). Its code is its own: a signed-distance body in centimetres (smooth
 unions of trunk, neck, shoulders, arms; tapered breasts with ptosis), heat sources placed by
-that shape and spread by conduction, value-noise texture with ridge-noise vessels, and five
+that shape and spread by conduction, gradient-noise texture with ridge-noise vessels, and five
 lesion looks (focal, multi-lobed, diffuse, periareolar ring, fold crescent). It uses the
 shared stage mix (:func:`stage_for`) and subject names (``synth-c-<view>-SSSS-IIIII``).
 
