@@ -9,6 +9,8 @@ a domain-warped noise, so they curve, fork and close the way superficial veins d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -27,28 +29,32 @@ class Lattice:
     lattice and has no flat plateaus there, so it shows no grid of blocks.
     """
 
-    def __init__(self, rng: np.random.Generator, count: int, cells: int = 384) -> None:
-        self._gx: list[F32] = []
-        self._gy: list[F32] = []
-        for _ in range(count):
-            angle = rng.uniform(0.0, 2.0 * np.pi, (cells, cells))
-            # One wrapped row and column more, so a cell's far corners need no modulo.
-            self._gx.append(
-                np.pad(np.cos(angle), ((0, 1), (0, 1)), mode="wrap").ravel().astype(np.float32)
-            )
-            self._gy.append(
-                np.pad(np.sin(angle), ((0, 1), (0, 1)), mode="wrap").ravel().astype(np.float32)
-            )
+    def __init__(self, key: Sequence[int], cells: int = 256) -> None:
+        # 256 cells: even the finest octave (0.225 cm) repeats only every 58 cm.
+        self._key = list(key)
         self._cells = cells
+        self._tables: dict[int, tuple[F32, F32]] = {}
+
+    def _table(self, k: int) -> tuple[F32, F32]:
+        """Lattice ``k``'s gradients, drawn on first use from the subject's key and ``k``."""
+        if k not in self._tables:
+            rng = np.random.default_rng([*self._key, k])
+            angle = rng.random((self._cells, self._cells), dtype=np.float32)
+            angle *= np.float32(2.0 * np.pi)
+            # One wrapped row and column more, so a cell's far corners need no modulo.
+            self._tables[k] = (
+                np.pad(np.cos(angle), ((0, 1), (0, 1)), mode="wrap").ravel(),
+                np.pad(np.sin(angle), ((0, 1), (0, 1)), mode="wrap").ravel(),
+            )
+        return self._tables[k]
 
     def noise(self, k: int, x: F32, y: F32, cell_cm: float) -> F32:
         """Gradient noise, std about 0.4, from lattice ``k`` with cells ``cell_cm`` wide."""
-        gxs, gys = self._gx[k % len(self._gx)], self._gy[k % len(self._gy)]
+        gxs, gys = self._table(k)
         n = self._cells
-        # Coarse lattices wrap around the table; an offset per octave decorrelates them.
         inv = np.float32(1.0 / cell_cm)
-        px = (x - np.float32(_X0)) * inv + np.float32(17.0 * k)
-        py = (y - np.float32(_Y0)) * inv + np.float32(29.0 * k)
+        px = (x - np.float32(_X0)) * inv
+        py = (y - np.float32(_Y0)) * inv
         ix, iy = np.floor(px), np.floor(py)
         fx, fy = px - ix, py - iy
         corner = (iy.astype(np.int32) % n) * (n + 1) + ix.astype(np.int32) % n

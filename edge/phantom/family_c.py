@@ -114,7 +114,7 @@ def _noise_free(seed: int, index: int, stage: Stage, resolution: str, view: str)
     h, w = RESOLUTIONS[resolution]
     body = draw_body(np.random.default_rng([seed, index, _BODY]))
     heat = draw_heat(np.random.default_rng([seed, index, _HEAT]), body)
-    lattice = Lattice(np.random.default_rng([seed, index, _SKIN]), 26)
+    lattice = Lattice([seed, index, _SKIN])
     framing = draw_view(np.random.default_rng([seed, index, _VIEW, _VIEW_CODE[view]]), view, body)
     g = shape(body, framing, h, w)
     without, alpha = render_frame(body, heat, g, lattice)
