@@ -113,8 +113,8 @@ def ridges(
     wx = x + np.float32(warp) * lattice.noise(k, x, y, 1.7 * cell_cm)
     wy = y + np.float32(warp) * lattice.noise(k + 1, x, y, 1.7 * cell_cm)
     n = lattice.noise(k + 2, wx, wy, cell_cm) + 0.35 * lattice.noise(k + 3, wx, wy, 0.5 * cell_cm)
-    # |n| grows by about 2.5 / cell per cm away from the zero set.
-    half = max(width, 0.6 * cm_per_px) * 2.5 / cell_cm
+    # |n| grows by about 1.9 / cell per cm away from the zero set.
+    half = max(width, 0.6 * cm_per_px) * 1.9 / cell_cm
     line = np.exp(-((n / np.float32(half)) ** 2))
     thin = width / max(width, 0.6 * cm_per_px)  # a line thinner than a pixel looks fainter
     return (line * np.float32(thin)).astype(np.float32)
