@@ -9,6 +9,14 @@ frames of one subject differ only by noise.
 parameterised generators (different anatomy code), so that a model can be tested on a family it
 never saw. Family "a" is :mod:`edge.phantom.family_a`, family "b" :mod:`edge.phantom.family_b`.
 
+Family "c" (:mod:`edge.phantom.family_c`) is the held-out test family: models are built with
+"a" and "b" and never with "c", and nothing in "c" is tuned to a model (only to the aggregate
+real-thermogram facts). Its code is its own: a signed-distance body in centimetres (smooth
+unions of trunk, neck, shoulders, arms; tapered breasts with ptosis), heat sources placed by
+that shape and spread by conduction, gradient-noise texture with ridge-noise vessels, and five
+lesion looks (focal, multi-lobed, diffuse, periareolar ring, fold crescent). It uses the
+shared stage mix (:func:`stage_for`) and subject names (``synth-c-<view>-SSSS-IIIII``).
+
 **Views.** ``closeup``: a Lepton close-up of the chest, the breasts fill much of the frame.
 ``wide``: the DMR-IR clinical framing (neck, shoulders, arms, axillae, chest, folds, abdomen).
 
@@ -42,6 +50,7 @@ from edge.errors import ConfigError, DatasetError
 from edge.io.readers import write_mask_png
 from edge.phantom.family_a import generate_a, render_parts
 from edge.phantom.family_b import generate_b
+from edge.phantom.family_c import generate_c
 from edge.phantom.rules import (
     ABNORMAL_EXCESS_C,
     FPN_SIGMA_C,
@@ -102,7 +111,7 @@ def _generate_b(
     )
 
 
-FAMILIES: dict[str, Family] = {"a": generate_a, "b": _generate_b}
+FAMILIES: dict[str, Family] = {"a": generate_a, "b": _generate_b, "c": generate_c}
 
 
 def _family(name: str) -> Family:

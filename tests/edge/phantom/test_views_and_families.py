@@ -112,8 +112,29 @@ def test_unknown_family_or_view_is_a_config_error_naming_the_known_ones(tmp_path
 def test_subject_ids_stay_historic_for_closeups_and_differ_per_family_and_view() -> None:
     assert generate(7, 3).label.subject == "synth-0007-00003"
     assert generate(7, 3, view="wide").label.subject == "synth-a-wide-0007-00003"
-    ids = {subject_id(7, 3, family, view) for family in ("a", "b") for view in ("closeup", "wide")}
-    assert len(ids) == 4
+    ids = {subject_id(7, 3, family, view) for family in FAMILIES for view in ("closeup", "wide")}
+    assert len(ids) == 2 * len(FAMILIES)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("view", ["closeup", "wide"])
+def test_every_registered_family_keeps_the_shared_contract(family: str, view: str) -> None:
+    """Registry signature, determinism, label fields, masks inside the ROI, noise-only reseeding."""
+    make = FAMILIES[family]
+    for index, stage in enumerate(STAGES):
+        first = make(12, index, stage, "lepton", view, None)  # type: ignore[arg-type]
+        again = make(12, index, stage, "lepton", view, None)  # type: ignore[arg-type]
+        np.testing.assert_array_equal(first.celsius, again.celsius)
+        assert first.label == again.label
+        assert (first.label.family, first.label.view, first.label.stage) == (family, view, stage)
+        assert first.celsius.shape == first.abnormal.shape == first.breast.shape == (120, 160)
+        assert first.celsius.dtype == np.float32 and first.abnormal.dtype == np.uint8
+        assert not (first.abnormal & (1 - first.breast)).any()
+        assert first.abnormal.any() == (stage != "normal") == bool(first.label.lesions)
+        reseeded = make(12, index, stage, "lepton", view, 5)  # type: ignore[arg-type]
+        np.testing.assert_array_equal(reseeded.abnormal, first.abnormal)
+        assert reseeded.label == first.label
+        assert 0.0 < float(np.abs(reseeded.celsius - first.celsius).mean()) < 0.2
 
 
 def test_write_dataset_writes_wide_views_with_their_roi_truth(tmp_path: Path) -> None:
