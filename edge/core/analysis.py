@@ -52,6 +52,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core._median import median
 from edge.core.imaging import body_from_celsius, body_mask, components, find_midline
 from edge.core.roi import BreastROI, full_frame_roi
 from edge.core.table1 import table1_grade
@@ -494,11 +495,17 @@ def _side_medians(
     celsius: npt.NDArray[np.float32], roi: BreastROI
 ) -> dict[Literal["left", "right"], float | None]:
     """Median °C of each side's ROI (the breast's own baseline), None where it is empty."""
-    xs = np.arange(celsius.shape[1])
-    inside = roi.mask > 0
-    left = inside & (xs < roi.midline_x)[None, :]
-    right = inside & (xs >= roi.midline_x)[None, :]
+    # Only the crop box is searched when it holds the whole ROI (find_roi's always does), and
+    # each side is a column slice: no frame-size masks per side.
+    x0, y0, x1, y1 = roi.box
+    inside = roi.mask[y0:y1, x0:x1] > 0
+    if np.count_nonzero(inside) != np.count_nonzero(roi.mask):
+        x0, y0, x1, y1 = 0, 0, roi.mask.shape[1], roi.mask.shape[0]
+        inside = roi.mask > 0
+    box = celsius[y0:y1, x0:x1]
+    split = min(max(int(np.ceil(roi.midline_x)) - x0, 0), x1 - x0)  # x < midline_x before it
+    left, right = box[:, :split][inside[:, :split]], box[:, split:][inside[:, split:]]
     return {
-        "left": float(np.median(celsius[left])) if left.any() else None,
-        "right": float(np.median(celsius[right])) if right.any() else None,
+        "left": median(left) if left.size else None,
+        "right": median(right) if right.size else None,
     }

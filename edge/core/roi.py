@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core._median import median
 from edge.core.imaging import body_from_celsius, find_midline
 
 __all__ = ["BreastROI", "RoiConfig", "find_roi", "full_frame_roi"]
@@ -151,9 +152,9 @@ def find_roi(
     height = y_bot - y_top + 1
     width = np.where(on_axis, right - left + 1, 0).astype(np.float64)
     lower = width[y_top + height // 2 : y_bot + 1]
-    chest = float(np.median(lower[lower > 0])) if (lower > 0).any() else float(w)
+    chest = median(lower[lower > 0]) if (lower > 0).any() else float(w)
     top = width[y_top : y_top + max(2, height // 12)]
-    view: View = "wide" if float(np.median(top)) < cfg.neck_ratio * chest else "closeup"
+    view: View = "wide" if median(top) < cfg.neck_ratio * chest else "closeup"
     b0, b1 = cfg.band_wide if view == "wide" else cfg.band_closeup
     r0 = y_top + round(b0 * height)
     r1 = min(h, y_top + round(b1 * height))
