@@ -105,14 +105,57 @@ def body_from_celsius(
     # A close-up can be all skin: Otsu then splits the skin itself (warm chest from cooler
     # breasts). A room is far cooler than skin (real frontal views: ~9 °C between the medians,
     # while skin spans ~4 °C below its median), so a "background" this close is skin too.
-    room, skin = _class_medians(celsius, scaled, int(threshold))
-    if room > skin - SKIN_ROOM_GAP_C:
+    if _room_is_skin(celsius, scaled, int(threshold), (hi - lo) / 255.0):
         return np.ones(celsius.shape, dtype=bool)
     return body
 
 
+def _room_is_skin(
+    celsius: npt.NDArray[np.float32], scaled: U8, threshold: int, level_c: float
+) -> bool:
+    """``room > skin - SKIN_ROOM_GAP_C`` for the :func:`_class_medians` of the Otsu split.
+
+    The histogram of ``scaled`` (levels ``level_c`` °C wide from the frame's minimum) says
+    which level holds each median's middle values, so each median is known within a few
+    levels without looking at a pixel; only when the gap falls inside that uncertainty (a few
+    hundredths of a °C on a camera frame) are the medians computed exactly. The answer is the
+    exact comparison's either way."""
+    below = _levels_below(scaled)
+    n_room = int(below[threshold + 1])
+    n = int(below[-1])
+
+    def level(rank: int) -> int:
+        return int(np.searchsorted(below, rank, side="right")) - 1
+
+    # A value at level l lies within [l, l + 1) levels of the minimum; float32 rounding of the
+    # scaling can move it across one edge, so 2 levels of slack either way is safe.
+    room_lo, room_hi = level((n_room - 1) // 2), level(n_room // 2)
+    skin_lo, skin_hi = level(n_room + (n - n_room - 1) // 2), level(n_room + (n - n_room) // 2)
+    gap_lo = (skin_lo - 2 - (room_hi + 3)) * level_c  # skin - room is at least this
+    gap_hi = (skin_hi + 3 - (room_lo - 2)) * level_c  # and at most this
+    if gap_lo > SKIN_ROOM_GAP_C:
+        return False
+    if gap_hi < SKIN_ROOM_GAP_C:
+        return True
+    room, skin = _class_medians(celsius, scaled, threshold, below)
+    return room > skin - SKIN_ROOM_GAP_C
+
+
+def _levels_below(scaled: U8) -> npt.NDArray[np.intp]:
+    """``below[l]``: how many pixels of ``scaled`` lie below level ``l`` (0..256)."""
+    if scaled.size < 1 << 24:  # float32 counts are exact below 2**24: OpenCV's is ~3x faster
+        hist = cv2.calcHist([np.ascontiguousarray(scaled)], [0], None, [256], [0, 256])
+        counts = np.asarray(hist).ravel().astype(np.intp)
+    else:
+        counts = np.bincount(scaled.ravel(), minlength=256)
+    return np.concatenate(([0], np.cumsum(counts)))
+
+
 def _class_medians(
-    celsius: npt.NDArray[np.float32], scaled: U8, threshold: int
+    celsius: npt.NDArray[np.float32],
+    scaled: U8,
+    threshold: int,
+    below: npt.NDArray[np.intp] | None = None,
 ) -> tuple[float, float]:
     """``np.median`` of °C at ``scaled <= threshold`` (room) and above it (body), bit for bit.
 
@@ -120,7 +163,8 @@ def _class_medians(
     level's: a histogram of the levels says which level holds each median's middle value(s),
     and only that level's pixels are partitioned, not each class whole."""
     flat, levels = celsius.ravel(), scaled.ravel()
-    below = np.concatenate(([0], np.cumsum(np.bincount(levels, minlength=256))))
+    if below is None:
+        below = _levels_below(scaled)
     n_room = int(below[threshold + 1])
 
     def value(rank: int) -> np.float32:
