@@ -53,7 +53,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge.core._median import median
-from edge.core.imaging import body_from_celsius, body_mask, components, find_midline
+from edge.core.imaging import body_from_celsius, body_mask, components_in_bounds, find_midline
 from edge.core.roi import BreastROI, full_frame_roi
 from edge.core.table1 import table1_grade
 from edge.errors import FrameError
@@ -394,10 +394,13 @@ def analyse(
     roi_area = max(int(np.count_nonzero(roi.mask)), 1)  # a 0/1 mask: its sum
     min_area = max(cfg.min_region_px, int(np.ceil(cfg.min_region_frac * denom)))
 
+    # Labels of the part of the mask that holds regions (origin ox, oy), stats and centroids in
+    # frame pixels.
     if fg.any():
-        n, labels, stats, centroids = components(fg)
+        n, labels, stats, centroids, (ox, oy) = components_in_bounds(fg)
     else:  # most frames segment nothing: labelling would find no component anyway
         n, labels, stats, centroids = 1, fg, np.zeros((1, 5), np.int32), np.zeros((1, 2))
+        ox = oy = 0
     found = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
     found.sort(key=lambda i: (-int(stats[i, cv2.CC_STAT_AREA]), i))
     smooth = reference = side_medians = None
@@ -410,7 +413,7 @@ def analyse(
         x, y, w, h, area = (int(v) for v in stats[i, :5])
         cx, cy = float(centroids[i][0]), float(centroids[i][1])
         # Only the region's bounding box can hold its pixels (same pixels, same order).
-        ys, xs = np.nonzero(labels[y : y + h, x : x + w] == i)
+        ys, xs = np.nonzero(labels[y - oy : y - oy + h, x - ox : x - ox + w] == i)
         ys += y
         xs += x
         overlap = _mean(roi.mask[ys, xs])
@@ -443,7 +446,9 @@ def analyse(
             )
         )
     if cfg.grading == "table1":
-        grade = _table1(labels, found, regions, roi, cfg)
+        full = np.zeros(shape, dtype=labels.dtype)
+        full[oy : oy + labels.shape[0], ox : ox + labels.shape[1]] = labels
+        grade = _table1(full, found, regions, roi, cfg)
     else:
         grade = _grade(regions, cfg.middle_area_pct)
     abnormal = GRADES.index(grade) >= GRADES.index(cfg.abnormal_from)
