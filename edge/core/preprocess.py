@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from edge.core._median import median
+from edge.core._median import masked_median, median
 from edge.core.frame import Frame
 from edge.core.imaging import body_from_celsius
 from edge.core.roi import BreastROI, RoiConfig, find_roi
@@ -220,8 +220,7 @@ def model_input(frame: Frame, cfg: PreprocessConfig) -> ModelInput:
     lo, hi = cfg.t_min, cfg.t_max
     if cfg.span == "body" or cfg.encoding == "delta":
         body = roi.body if roi is not None else body_from_celsius(celsius, None)
-        values = celsius[body] if body.any() else celsius.ravel()
-        baseline = median(values)
+        baseline = masked_median(celsius, body) if body.any() else median(celsius.ravel())
         if cfg.span == "body":
             lo, hi = baseline - cfg.span_below_c, baseline + cfg.span_above_c
     if cfg.encoding == "delta":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.core._median import median
+from edge.core._median import masked_median, median
 from edge.core.analysis import _side_medians
 from edge.core.roi import BreastROI, find_roi
 from edge.phantom import generate
@@ -28,6 +28,23 @@ def test_median_leaves_its_input_alone() -> None:
     values = np.array([3.0, 1.0, 2.0, 0.5], dtype=np.float32)
     assert median(values) == 1.5
     assert values.tolist() == [3.0, 1.0, 2.0, 0.5]
+
+
+@pytest.mark.parametrize("decimals", [None, 2, 1, 0])  # ties: values repeat within a level
+def test_masked_median_equals_numpy_median_of_the_masked_pixels(decimals: int | None) -> None:
+    rng = np.random.default_rng(17 if decimals is None else decimals)
+    for _ in range(300):
+        h, w = int(rng.integers(8, 121)), int(rng.integers(8, 161))
+        frame = rng.normal(30.0, 3.0, (h, w)) + (rng.random((h, w)) < 0.5) * 8.0
+        frame = (frame if decimals is None else np.round(frame, decimals)).astype(np.float32)
+        mask = rng.random((h, w)) < rng.uniform(0.001, 1.0)
+        mask[int(rng.integers(h)), int(rng.integers(w))] = True
+        assert masked_median(frame, mask) == float(np.median(frame[mask]))
+
+
+def test_masked_median_of_a_flat_frame_is_its_value() -> None:
+    frame = np.full((10, 12), 31.25, dtype=np.float32)
+    assert masked_median(frame, frame > 0) == 31.25
 
 
 def _side_medians_by_frame_masks(celsius: np.ndarray, roi: BreastROI) -> dict[str, float | None]:
