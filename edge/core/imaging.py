@@ -9,6 +9,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from edge.core._median import class_medians, levels_below
+
 __all__ = [
     "SKIN_ROOM_GAP_C",
     "background_colour",
@@ -140,14 +142,14 @@ def body_from_celsius(
 def _room_is_skin(
     celsius: npt.NDArray[np.float32], scaled: U8, threshold: int, level_c: float
 ) -> bool:
-    """``room > skin - SKIN_ROOM_GAP_C`` for the :func:`_class_medians` of the Otsu split.
+    """``room > skin - SKIN_ROOM_GAP_C`` for the :func:`~edge.core._median.class_medians` of the Otsu split.
 
     The histogram of ``scaled`` (levels ``level_c`` °C wide from the frame's minimum) says
     which level holds each median's middle values, so each median is known within a few
     levels without looking at a pixel; only when the gap falls inside that uncertainty (a few
     hundredths of a °C on a camera frame) are the medians computed exactly. The answer is the
     exact comparison's either way."""
-    below = _levels_below(scaled)
+    below = levels_below(scaled)
     n_room = int(below[threshold + 1])
     n = int(below[-1])
 
@@ -164,50 +166,8 @@ def _room_is_skin(
         return False
     if gap_hi < SKIN_ROOM_GAP_C:
         return True
-    room, skin = _class_medians(celsius, scaled, threshold, below)
+    room, skin = class_medians(celsius, scaled, threshold, below)
     return room > skin - SKIN_ROOM_GAP_C
-
-
-def _levels_below(scaled: U8) -> npt.NDArray[np.intp]:
-    """``below[l]``: how many pixels of ``scaled`` lie below level ``l`` (0..256)."""
-    if scaled.size < 1 << 24:  # float32 counts are exact below 2**24: OpenCV's is ~3x faster
-        hist = cv2.calcHist([np.ascontiguousarray(scaled)], [0], None, [256], [0, 256])
-        counts = np.asarray(hist).ravel().astype(np.intp)
-    else:
-        counts = np.bincount(scaled.ravel(), minlength=256)
-    return np.concatenate(([0], np.cumsum(counts)))
-
-
-def _class_medians(
-    celsius: npt.NDArray[np.float32],
-    scaled: U8,
-    threshold: int,
-    below: npt.NDArray[np.intp] | None = None,
-) -> tuple[float, float]:
-    """``np.median`` of °C at ``scaled <= threshold`` (room) and above it (body), bit for bit.
-
-    ``scaled`` is a monotone map of °C to 0..255, so a value's rank in the frame lies within its
-    level's: a histogram of the levels says which level holds each median's middle value(s),
-    and only that level's pixels are partitioned, not each class whole."""
-    flat, levels = celsius.ravel(), scaled.ravel()
-    if below is None:
-        below = _levels_below(scaled)
-    n_room = int(below[threshold + 1])
-
-    def value(rank: int) -> np.float32:
-        level = int(np.searchsorted(below, rank, side="right")) - 1
-        members = flat[levels == level]
-        k = rank - int(below[level])
-        return np.partition(members, k)[k]
-
-    def median(start: int, count: int) -> float:
-        lo, hi = start + (count - 1) // 2, start + count // 2
-        if lo == hi:
-            return float(value(lo))
-        # numpy's median of an even count: the mean of the two middle values, in their dtype.
-        return float(np.mean(np.array([value(lo), value(hi)], dtype=flat.dtype)))
-
-    return median(0, n_room), median(n_room, flat.size - n_room)
 
 
 # Mirror tables are cached up to this frame width (a Lepton's 160, a Boson's 320: <= 1 MB).

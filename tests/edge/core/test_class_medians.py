@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.core.imaging import SKIN_ROOM_GAP_C, _class_medians, _room_is_skin
+from edge.core._median import class_medians
+from edge.core.imaging import SKIN_ROOM_GAP_C, _room_is_skin
 
 
 @pytest.mark.parametrize("decimals", [None, 1, 0])  # ties: values repeat within a level
@@ -25,7 +26,7 @@ def test_class_medians_equal_numpy_medians_of_an_otsu_split(decimals: int | None
         if body.all() or not body.any():
             continue
         expected = (float(np.median(c[~body])), float(np.median(c[body])))
-        assert _class_medians(c, scaled, int(threshold)) == expected
+        assert class_medians(c, scaled, int(threshold)) == expected
         checked += 1
     assert checked > 250
 
