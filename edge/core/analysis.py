@@ -52,7 +52,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.core.imaging import body_from_celsius, body_mask, components, find_midline
+from edge.core._median import median
+from edge.core.imaging import body_from_celsius, body_mask, components_in_bounds, find_midline
 from edge.core.roi import BreastROI, full_frame_roi
 from edge.core.table1 import table1_grade
 from edge.errors import FrameError
@@ -393,10 +394,13 @@ def analyse(
     roi_area = max(int(np.count_nonzero(roi.mask)), 1)  # a 0/1 mask: its sum
     min_area = max(cfg.min_region_px, int(np.ceil(cfg.min_region_frac * denom)))
 
+    # Labels of the part of the mask that holds regions (origin ox, oy), stats and centroids in
+    # frame pixels.
     if fg.any():
-        n, labels, stats, centroids = components(fg)
+        n, labels, stats, centroids, (ox, oy) = components_in_bounds(fg)
     else:  # most frames segment nothing: labelling would find no component anyway
         n, labels, stats, centroids = 1, fg, np.zeros((1, 5), np.int32), np.zeros((1, 2))
+        ox = oy = 0
     found = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
     found.sort(key=lambda i: (-int(stats[i, cv2.CC_STAT_AREA]), i))
     smooth = reference = side_medians = None
@@ -409,7 +413,7 @@ def analyse(
         x, y, w, h, area = (int(v) for v in stats[i, :5])
         cx, cy = float(centroids[i][0]), float(centroids[i][1])
         # Only the region's bounding box can hold its pixels (same pixels, same order).
-        ys, xs = np.nonzero(labels[y : y + h, x : x + w] == i)
+        ys, xs = np.nonzero(labels[y - oy : y - oy + h, x - ox : x - ox + w] == i)
         ys += y
         xs += x
         overlap = _mean(roi.mask[ys, xs])
@@ -442,7 +446,9 @@ def analyse(
             )
         )
     if cfg.grading == "table1":
-        grade = _table1(labels, found, regions, roi, cfg)
+        full = np.zeros(shape, dtype=labels.dtype)
+        full[oy : oy + labels.shape[0], ox : ox + labels.shape[1]] = labels
+        grade = _table1(full, found, regions, roi, cfg)
     else:
         grade = _grade(regions, cfg.middle_area_pct)
     abnormal = GRADES.index(grade) >= GRADES.index(cfg.abnormal_from)
@@ -494,11 +500,17 @@ def _side_medians(
     celsius: npt.NDArray[np.float32], roi: BreastROI
 ) -> dict[Literal["left", "right"], float | None]:
     """Median °C of each side's ROI (the breast's own baseline), None where it is empty."""
-    xs = np.arange(celsius.shape[1])
-    inside = roi.mask > 0
-    left = inside & (xs < roi.midline_x)[None, :]
-    right = inside & (xs >= roi.midline_x)[None, :]
+    # Only the crop box is searched when it holds the whole ROI (find_roi's always does), and
+    # each side is a column slice: no frame-size masks per side.
+    x0, y0, x1, y1 = roi.box
+    inside = roi.mask[y0:y1, x0:x1] > 0
+    if np.count_nonzero(inside) != np.count_nonzero(roi.mask):
+        x0, y0, x1, y1 = 0, 0, roi.mask.shape[1], roi.mask.shape[0]
+        inside = roi.mask > 0
+    box = celsius[y0:y1, x0:x1]
+    split = min(max(int(np.ceil(roi.midline_x)) - x0, 0), x1 - x0)  # x < midline_x before it
+    left, right = box[:, :split][inside[:, :split]], box[:, split:][inside[:, split:]]
     return {
-        "left": float(np.median(celsius[left])) if left.any() else None,
-        "right": float(np.median(celsius[right])) if right.any() else None,
+        "left": median(left) if left.size else None,
+        "right": median(right) if right.size else None,
     }

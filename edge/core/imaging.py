@@ -9,12 +9,15 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from edge.core._median import class_medians, levels_below
+
 __all__ = [
     "SKIN_ROOM_GAP_C",
     "background_colour",
     "body_from_celsius",
     "body_mask",
     "components",
+    "components_in_bounds",
     "find_midline",
 ]
 
@@ -41,6 +44,32 @@ def components(binary: U8) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
         binary, 8, cv2.CV_32S, cv2.CCL_GRANA
     )
     return int(n), np.asarray(labels), np.asarray(stats), np.asarray(centroids)
+
+
+def components_in_bounds(
+    binary: U8,
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
+    """:func:`components` of the part of ``binary`` that holds its nonzero pixels.
+
+    Returns ``n``, the part's labels, stats and centroids in ``binary``'s coordinates and the
+    part's origin ``(x, y)``: for every component (labels 1..n-1) the same labels, stats and
+    centroids, bit for bit, as :func:`components` of the whole image (label 0, the background,
+    describes the part only). A segmentation mask's few regions then cost a fraction of
+    labelling the whole frame with statistics."""
+    bx, by, bw, bh = cv2.boundingRect(binary)
+    ox, oy = bx & ~1, by & ~1  # even: Grana's 2x2 blocks fall as they do in the whole image
+    part = np.ascontiguousarray(binary[oy : by + bh, ox : bx + bw])
+    n, labels, stats, centroids = components(part)
+    stats = stats.copy()
+    stats[1:, 0] += ox
+    stats[1:, 1] += oy
+    # OpenCV's centroid is (sum of coordinates) / area: recover the part's exact integer sums,
+    # shift them and divide again, so the division is the whole image's one.
+    area = stats[1:, cv2.CC_STAT_AREA].astype(np.float64)[:, None]
+    sums = np.rint(centroids[1:] * area) + np.array([ox, oy], dtype=np.float64) * area
+    centroids = centroids.copy()
+    centroids[1:] = sums / area
+    return n, labels, stats, centroids, (ox, oy)
 
 
 def background_colour(image: U8) -> npt.NDArray[np.float64]:
@@ -105,38 +134,40 @@ def body_from_celsius(
     # A close-up can be all skin: Otsu then splits the skin itself (warm chest from cooler
     # breasts). A room is far cooler than skin (real frontal views: ~9 °C between the medians,
     # while skin spans ~4 °C below its median), so a "background" this close is skin too.
-    room, skin = _class_medians(celsius, scaled, int(threshold))
-    if room > skin - SKIN_ROOM_GAP_C:
+    if _room_is_skin(celsius, scaled, int(threshold), (hi - lo) / 255.0):
         return np.ones(celsius.shape, dtype=bool)
     return body
 
 
-def _class_medians(
-    celsius: npt.NDArray[np.float32], scaled: U8, threshold: int
-) -> tuple[float, float]:
-    """``np.median`` of °C at ``scaled <= threshold`` (room) and above it (body), bit for bit.
+def _room_is_skin(
+    celsius: npt.NDArray[np.float32], scaled: U8, threshold: int, level_c: float
+) -> bool:
+    """``room > skin - SKIN_ROOM_GAP_C`` for the :func:`~edge.core._median.class_medians` of the Otsu split.
 
-    ``scaled`` is a monotone map of °C to 0..255, so a value's rank in the frame lies within its
-    level's: a histogram of the levels says which level holds each median's middle value(s),
-    and only that level's pixels are partitioned, not each class whole."""
-    flat, levels = celsius.ravel(), scaled.ravel()
-    below = np.concatenate(([0], np.cumsum(np.bincount(levels, minlength=256))))
+    The histogram of ``scaled`` (levels ``level_c`` °C wide from the frame's minimum) says
+    which level holds each median's middle values, so each median is known within a few
+    levels without looking at a pixel; only when the gap falls inside that uncertainty (a few
+    hundredths of a °C on a camera frame) are the medians computed exactly. The answer is the
+    exact comparison's either way."""
+    below = levels_below(scaled)
     n_room = int(below[threshold + 1])
+    n = int(below[-1])
 
-    def value(rank: int) -> np.float32:
-        level = int(np.searchsorted(below, rank, side="right")) - 1
-        members = flat[levels == level]
-        k = rank - int(below[level])
-        return np.partition(members, k)[k]
+    def level(rank: int) -> int:
+        return int(np.searchsorted(below, rank, side="right")) - 1
 
-    def median(start: int, count: int) -> float:
-        lo, hi = start + (count - 1) // 2, start + count // 2
-        if lo == hi:
-            return float(value(lo))
-        # numpy's median of an even count: the mean of the two middle values, in their dtype.
-        return float(np.mean(np.array([value(lo), value(hi)], dtype=flat.dtype)))
-
-    return median(0, n_room), median(n_room, flat.size - n_room)
+    # A value at level l lies within [l, l + 1) levels of the minimum; float32 rounding of the
+    # scaling can move it across one edge, so 2 levels of slack either way is safe.
+    room_lo, room_hi = level((n_room - 1) // 2), level(n_room // 2)
+    skin_lo, skin_hi = level(n_room + (n - n_room - 1) // 2), level(n_room + (n - n_room) // 2)
+    gap_lo = (skin_lo - 2 - (room_hi + 3)) * level_c  # skin - room is at least this
+    gap_hi = (skin_hi + 3 - (room_lo - 2)) * level_c  # and at most this
+    if gap_lo > SKIN_ROOM_GAP_C:
+        return False
+    if gap_hi < SKIN_ROOM_GAP_C:
+        return True
+    room, skin = class_medians(celsius, scaled, threshold, below)
+    return room > skin - SKIN_ROOM_GAP_C
 
 
 # Mirror tables are cached up to this frame width (a Lepton's 160, a Boson's 320: <= 1 MB).
@@ -144,31 +175,33 @@ _MIRROR_CACHE_MAX_W = 320
 
 
 @functools.lru_cache(maxsize=2)
-def _mirror_table_all(w: int) -> tuple[np.ndarray, np.ndarray]:
+def _mirror_table_all(w: int) -> np.ndarray:
     mirror = np.arange(2 * w - 1)[:, None] - np.arange(w)[None, :]
-    inside = (mirror >= 0) & (mirror < w)
-    clipped = np.clip(mirror, 0, w - 1).astype(np.intp)
-    clipped.flags.writeable = inside.flags.writeable = False
-    return clipped, inside
+    table = np.where((mirror >= 0) & (mirror < w), mirror, w).astype(np.intp)
+    table.flags.writeable = False
+    return table
 
 
-def _mirror_table(w: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-    """For axes ``s = start..stop-1`` (in half pixels): each column's mirror ``s - x`` (clipped
-    into the image) and whether it is inside; a camera's frames share one table (cached)."""
+def _mirror_table(w: int, start: int, stop: int) -> np.ndarray:
+    """For axes ``s = start..stop-1`` (in half pixels): each column's mirror ``s - x``, or
+    ``w`` (a zero appended to the profile) where it falls outside the image; a camera's frames
+    share one table (cached)."""
     if w <= _MIRROR_CACHE_MAX_W:
-        clipped, inside = _mirror_table_all(w)
-        return clipped[start:stop], inside[start:stop]
+        return _mirror_table_all(w)[start:stop]
     mirror = np.arange(start, stop)[:, None] - np.arange(w)[None, :]
-    return np.clip(mirror, 0, w - 1), (mirror >= 0) & (mirror < w)
+    return np.where((mirror >= 0) & (mirror < w), mirror, w)
 
 
 def find_midline(
     body: npt.NDArray[Any], method: str = "mirror", search_frac: float = 0.25
 ) -> float:
     """The body's vertical midline x (may be a half pixel); see the module docstring."""
-    b = np.asarray(body) > 0
+    array = np.asarray(body)
+    b = np.ascontiguousarray(array if array.dtype == np.bool_ else array > 0)
     w = b.shape[1]
-    profile = b.sum(axis=0).astype(np.float64)
+    # Body pixels per column; OpenCV's column sum is ~4x numpy's on a boolean frame.
+    counts = cv2.reduce(b.view(np.uint8), 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S)
+    profile = np.asarray(counts).ravel().astype(np.float64)
     total = profile.sum()
     if method == "centre" or total == 0:
         return (w - 1) / 2.0
@@ -215,16 +248,17 @@ def _best_of(
     ``profile``."""
     # Axis m = s / 2 reflects column x to s - x: score every candidate s at once (one row each)
     # by the profile's mismatch with its mirror. A column whose mirror falls outside the image
-    # has no partner and counts fully. Profiles are whole numbers, so the sums are exact and the
-    # scores equal a column-by-column loop's.
+    # has no partner and counts fully (its mirror reads the zero appended to the profile).
+    # Profiles are whole numbers, so the sums are exact and the scores equal a column-by-column
+    # loop's.
     w = len(profile)
     s = np.arange(first, last + 1)
     score = np.empty(len(s), dtype=np.float64)
     step = max(1, _MIDLINE_CHUNK // w)  # bounded memory whatever the frame's width
+    padded = np.append(profile, 0.0)
     for start in range(first, last + 1, step):
         stop = min(start + step, last + 1)
-        mirror, inside = _mirror_table(w, start, stop)
-        mismatch = np.where(inside, np.abs(profile - profile[mirror]), profile)
+        mismatch = np.abs(profile - padded[_mirror_table(w, start, stop)])
         score[start - first : stop - first] = mismatch.sum(axis=1) / total
     axes = s / 2.0
     # Best score; ties go to the axis nearest the centre of mass, then to the leftmost.

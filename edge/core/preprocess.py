@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from edge.core._median import masked_median, median
 from edge.core.frame import Frame
 from edge.core.imaging import body_from_celsius
 from edge.core.roi import BreastROI, RoiConfig, find_roi
@@ -187,12 +188,19 @@ class ModelInput:
 
 def _encode_delta(celsius: npt.NDArray[np.float32], lo: float, hi: float, rng: float) -> U8:
     size = celsius.shape[0]
+    scale = np.float32(127.5 / rng)
     rel = (celsius - np.float32(lo)) * np.float32(255.0 / (hi - lo))
     mirror = celsius - celsius[:, ::-1]
     local = celsius - cv2.GaussianBlur(celsius, (0, 0), sigmaX=size / 16.0)
-    scale = np.float32(127.5 / rng)
-    channels = [rel, mirror * scale + np.float32(127.5), local * scale + np.float32(127.5)]
-    return np.stack([np.clip(np.rint(c), 0, 255).astype(np.uint8) for c in channels], axis=-1)
+    # In place and rounded once for all three channels: the same arithmetic per pixel as
+    # rounding each channel on its own, without a temporary per step.
+    for channel in (mirror, local):
+        channel *= scale
+        channel += np.float32(127.5)
+    out = np.asarray(cv2.merge([rel, mirror, local]), dtype=np.float32)
+    np.rint(out, out=out)
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
 
 
 def model_input(frame: Frame, cfg: PreprocessConfig) -> ModelInput:
@@ -212,8 +220,7 @@ def model_input(frame: Frame, cfg: PreprocessConfig) -> ModelInput:
     lo, hi = cfg.t_min, cfg.t_max
     if cfg.span == "body" or cfg.encoding == "delta":
         body = roi.body if roi is not None else body_from_celsius(celsius, None)
-        values = celsius[body] if body.any() else celsius.ravel()
-        baseline = float(np.median(values))
+        baseline = masked_median(celsius, body) if body.any() else median(celsius.ravel())
         if cfg.span == "body":
             lo, hi = baseline - cfg.span_below_c, baseline + cfg.span_above_c
     if cfg.encoding == "delta":

@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
+from edge.core._median import median
 from edge.core.imaging import body_from_celsius, find_midline
 
 __all__ = ["BreastROI", "RoiConfig", "find_roi", "full_frame_roi"]
@@ -101,18 +102,21 @@ def full_frame_roi(shape: tuple[int, int], body: npt.NDArray[np.bool_] | None = 
 
 def _largest_filled(body: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     # Labels alone and a histogram of them: OpenCV's statistics cost ~3x the labelling here.
-    n, labels = cv2.connectedComponents(body.astype(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    binary = body.astype(np.uint8)
+    n, labels = cv2.connectedComponents(binary, connectivity=8, ltype=cv2.CV_32S)
     if n <= 1:
         return body
-    area = np.bincount(np.asarray(labels).ravel(), minlength=n)
-    keep = 1 + int(np.argmax(area[1:]))
-    part = (labels == keep).astype(np.uint8)
-    # Fill holes: background reachable from the border stays background.
-    padded = np.pad(part, 1)
-    flood = padded.copy()
-    cv2.floodFill(flood, None, (0, 0), 1)
-    holes = flood[1:-1, 1:-1] == 0
-    return np.asarray((part > 0) | holes, dtype=bool)
+    if n == 2:  # one part (the usual frame): it is the body as it is
+        part = binary
+    else:
+        area = np.bincount(np.asarray(labels).ravel(), minlength=n)
+        keep = 1 + int(np.argmax(area[1:]))
+        part = (labels == keep).view(np.uint8)
+    # Fill holes: background reachable from the border (marked 2) stays background; the part
+    # (1) and the holes (0) are the filled body.
+    flood = np.asarray(cv2.copyMakeBorder(part, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0))
+    cv2.floodFill(flood, None, (0, 0), 2)
+    return np.asarray(flood[1:-1, 1:-1] != 2)
 
 
 def _runs_through(body: npt.NDArray[np.bool_], x: int) -> tuple[np.ndarray, np.ndarray]:
@@ -151,9 +155,9 @@ def find_roi(
     height = y_bot - y_top + 1
     width = np.where(on_axis, right - left + 1, 0).astype(np.float64)
     lower = width[y_top + height // 2 : y_bot + 1]
-    chest = float(np.median(lower[lower > 0])) if (lower > 0).any() else float(w)
+    chest = median(lower[lower > 0]) if (lower > 0).any() else float(w)
     top = width[y_top : y_top + max(2, height // 12)]
-    view: View = "wide" if float(np.median(top)) < cfg.neck_ratio * chest else "closeup"
+    view: View = "wide" if median(top) < cfg.neck_ratio * chest else "closeup"
     b0, b1 = cfg.band_wide if view == "wide" else cfg.band_closeup
     r0 = y_top + round(b0 * height)
     r1 = min(h, y_top + round(b1 * height))

@@ -59,6 +59,13 @@ class PipelineConfig(BaseModel):
     opencv_threads: int = Field(
         1, ge=0, le=64, description="cv2.setNumThreads; 1 leaves the other cores to the model"
     )
+    malloc_arenas: int = Field(
+        1,
+        ge=0,
+        le=64,
+        description="glibc malloc arenas the threads share (mallopt M_ARENA_MAX); 0 = glibc's "
+        "default (one per allocating thread, up to 8 per core)",
+    )
     drain_timeout_s: float = Field(
         10.0, gt=0, description="on SIGTERM, longest time spent processing queued frames"
     )

@@ -35,6 +35,7 @@ from typing import Any
 from edge.comms.outbox import Outbox
 from edge.comms.publisher import MqttPublisher
 from edge.core.clock import clock_synced
+from edge.device._malloc import limit_malloc_arenas
 from edge.device.alerts import AlertTracker
 from edge.device.config import DeviceConfig
 from edge.device.evidence import Evidence, snapshots_allowed
@@ -252,6 +253,8 @@ class Daemon:
         import cv2  # the edge extra; thread count is per process
 
         cv2.setNumThreads(cfg.pipeline.opencv_threads)
+        # Before any pipeline thread allocates: their arenas' high-water marks would add up.
+        limit_malloc_arenas(cfg.pipeline.malloc_arenas)
         self._state_dir()
         started = time.monotonic()
         stats = PipelineStats(cfg.stats.window)

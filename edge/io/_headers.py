@@ -6,6 +6,7 @@ when the header is broken, and leaves size policy to :mod:`edge.io.limits`.
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import tokenize
@@ -112,21 +113,41 @@ def check_image_header(path: Path, data: bytes, container: str, limits: ReadLimi
     check_dims(path, height, width, limits, f"the {container.upper()} header")
 
 
+def _npy_header_bytes(data: bytes) -> bytes:
+    """The magic and header of a ``.npy`` file (all of ``data`` when they cannot be told)."""
+    if len(data) >= 12 and data[:6] == b"\x93NUMPY":
+        if data[6:8] == b"\x01\x00":
+            return data[: 10 + int.from_bytes(data[8:10], "little")]
+        if data[6:8] == b"\x02\x00":
+            return data[: 12 + int.from_bytes(data[8:12], "little")]
+    return data
+
+
+@functools.lru_cache(maxsize=16)
+def _npy_header(head: bytes) -> tuple[tuple[int, ...], bool, np.dtype[np.generic], int]:
+    """Shape, Fortran order, dtype and data offset of a ``.npy`` header; a camera's frames
+    share one header, parsed once (numpy parses it with ``ast``: the costliest step of a read).
+    Errors propagate (they are not cached)."""
+    stream = io.BytesIO(head)
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        header = np.lib.format.read_array_header_1_0(stream, _NPY_MAX_HEADER)
+    elif version == (2, 0):
+        header = np.lib.format.read_array_header_2_0(stream, _NPY_MAX_HEADER)
+    else:
+        raise ValueError(f"format version {version}; expected 1.0 or 2.0")
+    shape, fortran, dtype = header
+    return tuple(shape), bool(fortran), dtype, stream.tell()
+
+
 def read_npy_bytes(
     path: Path, data: bytes, limits: ReadLimits, kinds: str = _NPY_KINDS
 ) -> np.ndarray:
     """The array of a ``.npy`` file already in memory; header checked before any allocation.
 
     ``kinds`` are the accepted dtype kinds (numpy's one-letter codes)."""
-    stream = io.BytesIO(data)
     try:
-        version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            header = np.lib.format.read_array_header_1_0(stream, _NPY_MAX_HEADER)
-        elif version == (2, 0):
-            header = np.lib.format.read_array_header_2_0(stream, _NPY_MAX_HEADER)
-        else:
-            raise ValueError(f"format version {version}; expected 1.0 or 2.0")
+        shape, fortran, dtype, offset = _npy_header(_npy_header_bytes(data))
     except (
         ValueError,
         SyntaxError,
@@ -138,7 +159,6 @@ def read_npy_bytes(
         MemoryError,
     ) as exc:
         raise FrameError(f"{path}: not a readable .npy header (corrupt): {exc}") from None
-    shape, fortran, dtype = header
     if dtype.names is not None or dtype.subdtype is not None or dtype.kind not in kinds:
         raise FrameError(
             f"{path}: .npy holds {dtype}; expected float °C, uint16 Y16 or uint8 RGB values"
@@ -150,7 +170,6 @@ def read_npy_bytes(
         )
     check_dims(path, int(shape[0]), int(shape[1]), limits, f".npy {dtype} {shape}")
     count = int(np.prod(shape))
-    offset = stream.tell()
     if len(data) - offset != count * dtype.itemsize:
         raise FrameError(
             f"{path}: .npy header declares {dtype} {shape} ({count * dtype.itemsize} bytes) but "

@@ -323,3 +323,19 @@ def test_dmr_text_with_a_utf8_byte_order_mark_is_read(tmp_path: Path) -> None:
     path = tmp_path / "bom.txt"
     path.write_bytes(b"\xef\xbb\xbf" + _dmr_text(values, ";", "\r\n"))
     np.testing.assert_allclose(read_frame(path).pixels, np.round(values, 2), atol=1e-5)
+
+
+def test_npy_files_sharing_a_header_each_read_their_own_pixels(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    arrays = [rng.uniform(20.0, 37.0, (12, 16)).astype(np.float32) for _ in range(3)]
+    arrays.append(arrays[0].T.copy())  # another shape: another header
+    arrays.append(np.asfortranarray(arrays[1]))  # Fortran order: another header
+    for i, array in enumerate(arrays):
+        np.save(tmp_path / f"{i}.npy", array)
+    for _ in range(2):  # the second time every header is a cached one
+        for i, array in enumerate(arrays):
+            np.testing.assert_array_equal(read_frame(tmp_path / f"{i}.npy").pixels, array)
+    good = (tmp_path / "0.npy").read_bytes()
+    (tmp_path / "short.npy").write_bytes(good[:-4])  # the cached header, four bytes missing
+    with pytest.raises(FrameError, match=r"short\.npy"):
+        read_frame(tmp_path / "short.npy")
