@@ -40,7 +40,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "lite-float32.tflite"
+DEFAULT_MODEL = "lite-int8.tflite"
 
 
 class TFLiteConfig(BaseModel):
@@ -73,7 +73,7 @@ def resolve_threads(num_threads: int | Literal["auto"]) -> int:
 
 
 def default_model_path() -> Path:
-    """The shipped default model (``edge/models/lite-float32.tflite``; int8 failed parity for this model) inside the installed package."""
+    """The shipped default model (``edge/models/`` + :data:`DEFAULT_MODEL`) inside the installed package."""
     path = Path(str(resources.files("edge").joinpath("models", DEFAULT_MODEL)))
     if not path.is_file():
         raise ModelError(

@@ -39,7 +39,7 @@ def test_suite_writes_one_row_per_method_and_a_distinct_gallery_per_method(
     expected = set()
     for row in doc["rows"]:
         slug = {"codebook": "codebook", "codebook (paper)": "codebook-paper"}.get(
-            row["method"], "lite-float32"
+            row["method"], default_model_path().stem
         )
         for name in ("in-a", "out-b"):
             s = row["sets"][name]

@@ -23,10 +23,12 @@ from edge.errors import ModelError
 from edge.io.manifest import manifest_path
 from edge.io.signature import generate_keypair, sign_model
 from edge.segmenters import TFLiteConfig
+from edge.segmenters.tflite import DEFAULT_MODEL
 from edge.testing.broker import LocalBroker
 
 MODELS = Path(__file__).resolve().parents[3] / "edge" / "models"
 REPO = Path(__file__).resolve().parents[3]
+DEFAULT_NAME = Path(DEFAULT_MODEL).stem  # the shipped default's manifest name
 
 
 def _copy_model(name: str, folder: Path) -> Path:
@@ -118,12 +120,12 @@ def test_a_tampered_installed_model_is_refused_at_start_up_and_the_configured_on
     state = tmp_path / "state"
     cfg = ModelsConfig(public_key=public)
     installed = install_model(model, state, cfg)
-    configured = TFLiteConfig(num_threads=1)  # the shipped default, lite-float32
+    configured = TFLiteConfig(num_threads=1)  # the shipped default
     with start_segmenter(configured, state, cfg) as seg:
         assert seg.describe()["model"] == "lite-dynamic"
     manifest_path(installed).write_text(manifest_path(installed).read_text().replace("  ", " "))
     with start_segmenter(configured, state, cfg) as seg:
-        assert seg.describe()["model"] == "lite-float32"
+        assert seg.describe()["model"] == DEFAULT_NAME
     assert "installed model is refused" in caplog.text and "signature" in caplog.text
 
 
@@ -217,7 +219,7 @@ def test_the_running_daemon_switches_model_on_sighup_without_losing_frames_and_r
         _wait_for(proc, lines, "opened at frame", 60)  # switch while an alert is open
         assert edge_main(["model", "install", str(new), "--config", str(config)]) == 0
         proc.send_signal(signal.SIGHUP)
-        _wait_for(proc, lines, "model: switched from lite-float32 to lite-dynamic", 60)
+        _wait_for(proc, lines, f"model: switched from {DEFAULT_NAME} to lite-dynamic", 60)
         # A model damaged after install (or by hand) is refused at the switch; the old one runs.
         current = tmp_path / "state" / "models" / "current" / "model.tflite"
         data = bytearray(current.read_bytes())
@@ -246,5 +248,5 @@ def test_the_running_daemon_switches_model_on_sighup_without_losing_frames_and_r
     sub.stop()
     assert len(alerts) == sum(done["alerts_sent"].values()) > 0
     models = [a["segmenter"]["model"] for a in alerts]
-    assert models[0] == "lite-float32" and models[-1] == "lite-dynamic", models
+    assert models[0] == DEFAULT_NAME and models[-1] == "lite-dynamic", models
     assert len({a["alert_id"] for a in alerts}) == 1  # the open alert carried over the switch
