@@ -34,7 +34,7 @@ from edge.io.readers import read_frame, read_mask
 from training.assess import Method, codebook_method, keras_method
 from training.data import discover
 
-__all__ = ["DataSet", "main", "run_suite", "tflite_method"]
+__all__ = ["DataSet", "main", "parse_dataset", "run_suite", "tflite_method"]
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ def run_suite(
     return doc
 
 
-def _dataset(text: str) -> DataSet:
+def parse_dataset(text: str) -> DataSet:
     name, sep, folder = text.partition("=")
     if not sep or not name or not folder:
         raise ConfigError(f"--data {text!r}: expected NAME=FOLDER")
@@ -210,7 +210,7 @@ def _dataset(text: str) -> DataSet:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="thermoseg-train suite", description=__doc__.split("\n")[0])
-    p.add_argument("--data", action="append", type=_dataset, required=True, metavar="NAME=DIR")
+    p.add_argument("--data", action="append", type=parse_dataset, required=True, metavar="NAME=DIR")
     p.add_argument("--run", action="append", type=Path, default=[], help="Keras run folder")
     p.add_argument("--tflite", action="append", type=Path, default=[], help="TFLite model")
     p.add_argument("--codebook", action="store_true", help="both codebook variants")
