@@ -146,16 +146,7 @@ def render_parts(
     """Render one family-"a" subject into its noise-free parts, ground truth and sensor noise."""
     stage = check_request(seed, index, stage, resolution, view)
     parts = _noise_free(int(seed), int(index), stage, resolution, view)
-    # Copies: the cached noise-free arrays must stay untouched whatever callers do.
-    return PhantomParts(
-        without_lesions=parts.without_lesions.copy(),
-        with_lesions=parts.with_lesions.copy(),
-        noise=_noise(seed, index, resolution, view, noise_seed),
-        abnormal=parts.abnormal.copy(),
-        breast=parts.breast.copy(),
-        body_alpha=parts.body_alpha.copy(),
-        label=parts.label,
-    )
+    return parts.with_noise(_noise(seed, index, resolution, view, noise_seed))
 
 
 def generate_a(
@@ -169,10 +160,4 @@ def generate_a(
     """One family-"a" subject (the registry's signature)."""
     stage = check_request(seed, index, stage, resolution, view)
     parts = _noise_free(int(seed), int(index), stage, resolution, view)
-    celsius = parts.with_lesions + _noise(seed, index, resolution, view, noise_seed)
-    return Phantom(
-        celsius=celsius.astype(np.float32, copy=False),
-        abnormal=parts.abnormal.copy(),
-        breast=parts.breast.copy(),
-        label=parts.label,
-    )
+    return parts.phantom(_noise(seed, index, resolution, view, noise_seed))

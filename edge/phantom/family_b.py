@@ -213,15 +213,7 @@ def render_parts_b(
     """One family-b subject as its noise-free renders, ground truth and sensor noise."""
     stage = _resolve(seed, index, stage, resolution, view)
     parts = _noise_free(int(seed), int(index), stage, resolution, view)
-    return PhantomParts(
-        without_lesions=parts.without_lesions.copy(),
-        with_lesions=parts.with_lesions.copy(),
-        noise=_sensor_noise(seed, index, resolution, noise_seed),
-        abnormal=parts.abnormal.copy(),
-        breast=parts.breast.copy(),
-        body_alpha=parts.body_alpha.copy(),
-        label=parts.label,
-    )
+    return parts.with_noise(_sensor_noise(seed, index, resolution, noise_seed))
 
 
 def generate_b(
@@ -234,13 +226,6 @@ def generate_b(
     noise_seed: int | None = None,
 ) -> Phantom:
     """One family-b subject: °C with sensor noise, abnormal and breast masks, label."""
-    parts = render_parts_b(
-        seed, index, stage=stage, resolution=resolution, view=view, noise_seed=noise_seed
-    )
-    celsius = parts.with_lesions + parts.noise
-    return Phantom(
-        celsius=celsius.astype(np.float32, copy=False),
-        abnormal=parts.abnormal,
-        breast=parts.breast,
-        label=parts.label,
-    )
+    stage = _resolve(seed, index, stage, resolution, view)
+    parts = _noise_free(int(seed), int(index), stage, resolution, view)
+    return parts.phantom(_sensor_noise(seed, index, resolution, noise_seed))

@@ -186,16 +186,7 @@ def render_parts_c(
     """One family-"c" subject as its noise-free renders, ground truth and sensor noise."""
     stage = check_request(seed, index, stage, resolution, view)
     parts = _noise_free(int(seed), int(index), stage, resolution, view)
-    # Copies: the cached noise-free arrays must stay untouched whatever callers do.
-    return dataclasses.replace(
-        parts,
-        without_lesions=parts.without_lesions.copy(),
-        with_lesions=parts.with_lesions.copy(),
-        noise=_sensor_noise(seed, index, resolution, noise_seed),
-        abnormal=parts.abnormal.copy(),
-        breast=parts.breast.copy(),
-        body_alpha=parts.body_alpha.copy(),
-    )
+    return parts.with_noise(_sensor_noise(seed, index, resolution, noise_seed))
 
 
 def generate_c(
@@ -209,10 +200,4 @@ def generate_c(
     """One family-"c" subject: °C with sensor noise, abnormal and breast masks, label."""
     stage = check_request(seed, index, stage, resolution, view)
     parts = _noise_free(int(seed), int(index), stage, resolution, view)
-    celsius = parts.with_lesions + _sensor_noise(seed, index, resolution, noise_seed)
-    return Phantom(
-        celsius=celsius.astype(np.float32, copy=False),
-        abnormal=parts.abnormal.copy(),
-        breast=parts.breast.copy(),
-        label=parts.label,
-    )
+    return parts.phantom(_sensor_noise(seed, index, resolution, noise_seed))

@@ -118,6 +118,29 @@ class PhantomParts:
     body_alpha: npt.NDArray[np.float32]  # 1 on skin, 0 on background
     label: SubjectLabel
 
+    def with_noise(self, noise: npt.NDArray[np.float32]) -> PhantomParts:
+        """These parts with ``noise`` as the sensor noise, every array a copy (a family caches
+        its noise-free parts: they must stay untouched whatever callers do)."""
+        return PhantomParts(
+            without_lesions=self.without_lesions.copy(),
+            with_lesions=self.with_lesions.copy(),
+            noise=noise,
+            abnormal=self.abnormal.copy(),
+            breast=self.breast.copy(),
+            body_alpha=self.body_alpha.copy(),
+            label=self.label,
+        )
+
+    def phantom(self, noise: npt.NDArray[np.float32]) -> Phantom:
+        """The subject seen through ``noise``: °C with noise, copies of both masks, the label."""
+        celsius = self.with_lesions + noise
+        return Phantom(
+            celsius=celsius.astype(np.float32, copy=False),
+            abnormal=self.abnormal.copy(),
+            breast=self.breast.copy(),
+            label=self.label,
+        )
+
 
 def subject_id(seed: int, index: int, family: str = "a", view: str = "closeup") -> str:
     """The subject name used for files and labels, distinct per family and view.
