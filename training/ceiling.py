@@ -2,7 +2,7 @@
 
 A segmenter can only lose what the decision would have flagged. Here each frame's exact
 ground-truth mask goes through the device's decision (:func:`edge.core.analysis.analyse`, the
-frame's breast ROI from :func:`edge.core.screening.prepare`, the default ``AnalysisConfig``), so
+frame's breast ROI from :func:`edge.core.roi.find_roi`, the default ``AnalysisConfig``), so
 the sensitivity printed is the best any segmenter could reach with these rules on these frames,
 and the reasons name why the rest is missed (e.g. a lesion whose mirrored site is as warm).
 Normal frames have empty truth and are never flagged here, so no specificity is reported.
@@ -22,7 +22,7 @@ from typing import Any
 
 from edge.core.analysis import AnalysisConfig, analyse
 from edge.core.preprocess import PreprocessConfig
-from edge.core.screening import prepare
+from edge.core.roi import find_roi
 from edge.io.manifest import manifest_path, read_manifest
 from edge.io.readers import read_frame, read_mask
 from edge.segmenters.tflite import default_model_path
@@ -46,9 +46,11 @@ def decision_ceiling(
         if not truth.any():
             continue  # a normal subject: empty truth is never flagged
         abnormal += 1
-        frame = read_frame(sample.image)
-        roi = prepare(frame, preprocess).roi
-        result = analyse(truth, frame.celsius(), analysis, roi=roi)
+        celsius = read_frame(sample.image).celsius()
+        # The ROI the device finds for this frame (``prepare`` finds it the same way; the model
+        # input it also builds is not needed without a model).
+        roi = find_roi(celsius, preprocess.roi) if celsius is not None else None
+        result = analyse(truth, celsius, analysis, roi=roi)
         if result.abnormal:
             flagged += 1
         else:
