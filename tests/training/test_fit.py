@@ -140,13 +140,19 @@ def test_cli_fit_writes_tensorboard_scalars_matching_history_csv(cli_run: Path) 
     assert "epoch_learning_rate" in train
 
 
+def _resume_to_epoch_2(cli_run: Path, run: Path) -> list[str]:
+    """A copy of the one-epoch CLI run at ``run`` and the argv that resumes it to epoch 2."""
+    shutil.copytree(cli_run, run)
+    argv = [*FIT_ARGV, "--out", str(run), "--resume"]
+    argv[argv.index("--epochs") + 1] = "2"
+    return argv
+
+
 def test_cli_resume_continues_at_the_last_epoch_and_appends_history(
     cli_run: Path, tmp_path: Path
 ) -> None:
     run = tmp_path / "resumed"
-    shutil.copytree(cli_run, run)
-    argv = [*FIT_ARGV, "--out", str(run), "--resume"]
-    argv[argv.index("--epochs") + 1] = "2"
+    argv = _resume_to_epoch_2(cli_run, run)
     assert main(argv) == 0
     with (run / "history.csv").open() as fh:
         assert [r["epoch"] for r in csv.DictReader(fh)] == ["0", "1"]
@@ -160,9 +166,7 @@ def test_resume_works_in_a_fresh_process_where_nothing_registered_the_loss_yet(
     # The in-process resume test above runs after training imported the custom loss; a user's
     # `thermoseg-train fit --resume` starts from nothing, so the checkpoint must still load.
     run = tmp_path / "fresh"
-    shutil.copytree(cli_run, run)
-    argv = [*FIT_ARGV, "--out", str(run), "--resume"]
-    argv[argv.index("--epochs") + 1] = "2"
+    argv = _resume_to_epoch_2(cli_run, run)
     code = "import sys; from training.cli import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.run(
         [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=300
