@@ -6,11 +6,11 @@ import logging
 from collections import deque
 from typing import Literal
 
-__all__ = ["Spill", "SpilledMessage"]
+from edge.comms._outbox_db import Row  # id, topic, payload, qos, created
+
+__all__ = ["Spill"]
 
 log = logging.getLogger(__name__)
-
-SpilledMessage = tuple[int, str, bytes, int, float]  # id, topic, payload, qos, created
 
 
 class Spill:
@@ -22,7 +22,7 @@ class Spill:
         self.max_messages = max_messages
         self.max_bytes = max_bytes
         self.policy = policy
-        self._items: deque[SpilledMessage] = deque()
+        self._items: deque[Row] = deque()
         self._bytes = 0
         self.dropped = 0  # lost to the bound since start (never reset: reported as lost)
         self.unpersisted_drops = 0  # of those, not yet added to the database's counter
@@ -34,7 +34,7 @@ class Spill:
     def nbytes(self) -> int:
         return self._bytes
 
-    def add(self, msg: SpilledMessage) -> bool:
+    def add(self, msg: Row) -> bool:
         """Keep ``msg``; False when the bound refused it (drop_newest, or larger than the bound)."""
         size = len(msg[2])
         full = len(self._items) >= self.max_messages or self._bytes + size > self.max_bytes
@@ -53,7 +53,7 @@ class Spill:
         self._bytes += size
         return True
 
-    def prepend(self, older: list[SpilledMessage]) -> None:
+    def prepend(self, older: list[Row]) -> None:
         """Put messages older than every one here in front (read back from a damaged file that
         could not be replaced); beyond the bound the oldest of them are lost (counted)."""
         self._items.extendleft(reversed(older))
@@ -76,9 +76,9 @@ class Spill:
             self.dropped,
         )
 
-    def after(self, after_id: int, limit: int) -> list[SpilledMessage]:
+    def after(self, after_id: int, limit: int) -> list[Row]:
         """Up to ``limit`` messages with an id above ``after_id``, oldest first."""
-        out: list[SpilledMessage] = []
+        out: list[Row] = []
         for msg in self._items:
             if msg[0] > after_id:
                 out.append(msg)
@@ -95,7 +95,7 @@ class Spill:
                 return True
         return False
 
-    def items(self) -> list[SpilledMessage]:
+    def items(self) -> list[Row]:
         return list(self._items)
 
     def clear(self) -> None:

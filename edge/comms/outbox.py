@@ -29,6 +29,7 @@ the spill's bound pushes out are logged at ERROR and counted as lost (:meth:`Out
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 import threading
@@ -95,13 +96,7 @@ class OutboxHealth:
     quarantined: int  # damaged files set aside since start
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "state": self.state,
-            "reason": self.reason,
-            "in_memory": self.in_memory,
-            "lost": self.lost,
-            "quarantined": self.quarantined,
-        }
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)

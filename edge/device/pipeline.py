@@ -58,7 +58,7 @@ class _Prepared:
     prepared: Prepared
     t0: float
     preprocess_ms: float
-    cfg: PreprocessConfig | None = None  # what it was prepared with (a model switch may change it)
+    cfg: PreprocessConfig  # what it was prepared with (a model switch may change it)
 
 
 @dataclass(frozen=True)
@@ -286,7 +286,7 @@ class Pipeline:
 
     def _current(self, ready: _Prepared) -> _Prepared | None:
         """A queued frame, prepared again when a model switch changed the preprocessing since."""
-        if ready.cfg is None or ready.cfg == self.preprocess_cfg:
+        if ready.cfg == self.preprocess_cfg:
             return ready
         return self._prepare(ready.prepared.frame)
 
