@@ -14,6 +14,9 @@ daemon, so other processes on the machine (a busy CI box) barely move the figure
 * ``analysis``: :func:`edge.core.screening.decide` (mask back to the frame, regions, ΔT);
 * ``alerts+outbox``: the alert tracker and, for its events, schema check, JSON and the SQLite
   outbox write (:meth:`MqttPublisher.publish_alert`);
+* ``snapshots``: the alert snapshots the daemon sends to a loopback broker by default
+  (:class:`~edge.device.evidence.Evidence`: render, PNG, outbox write), spread over the frames;
+  this replay opens an alert every few frames, far more often than a clinic would;
 * ``mqtt``: the publisher's network thread (its own CPU clock, read through
   ``pthread_getcpuclockid``) sending those alerts to a real mosquitto and taking the PUBACKs,
   spread over the frames.
@@ -48,6 +51,7 @@ STAGES = (
     "invoke",
     "analysis",
     "alerts+outbox",
+    "snapshots",
     "mqtt",
 )
 
@@ -74,6 +78,7 @@ def _one_pass(
     from edge.core.analysis import AnalysisConfig
     from edge.core.screening import decide, prepare
     from edge.device.alerts import AlertConfig, AlertTracker
+    from edge.device.evidence import Evidence, EvidenceConfig
     from edge.segmenters.tflite import TFLiteConfig, TFLiteSegmenter
     from edge.sources.replay import ReplayConfig, ReplaySource
 
@@ -86,6 +91,7 @@ def _one_pass(
     outbox = Outbox(state / "outbox.sqlite", OutboxConfig())
     publisher = MqttPublisher(MqttConfig(host="127.0.0.1", port=port), "budget", outbox)
     tracker = AlertTracker(AlertConfig(open_after=3, close_after=3, update_interval_s=1.0), "b")
+    evidence = Evidence(EvidenceConfig(), pre_cfg, publisher.publish_snapshot)
     publisher.start()
     publisher.wait_connected(10)
     interpreter = seg._interpreters[0]  # the pool's one: this thread is the only caller
@@ -111,17 +117,23 @@ def _one_pass(
         t5 = tt()
         del interpreter.invoke
         t6 = tt()
-        _, analysis = decide(prepared, mask, ana_cfg)
+        mask_in_frame, analysis = decide(prepared, mask, ana_cfg)
         t7 = tt()
-        for event in tracker.update(analysis, prepared.frame, describe):
-            publisher.publish_alert(event)
+        events = tracker.update(analysis, prepared.frame, describe)
         t8 = tt()
+        for event in events:  # as the pipeline: the snapshot first, then the alert naming it
+            evidence(event, prepared.frame, mask_in_frame, analysis)
+        t9 = tt()
+        for event in events:
+            publisher.publish_alert(event)
+        t10 = tt()
         cpu["read"] += t1 - t0
         cpu["preprocess"] += t2 - t1
         cpu["invoke"] += max(0.0, (p3 - p2) - (t5 - t4))
         cpu["segment wrapper"] += t5 - t4
         cpu["analysis"] += t7 - t6
-        cpu["alerts+outbox"] += t8 - t7
+        cpu["alerts+outbox"] += (t8 - t7) + (t10 - t9)
+        cpu["snapshots"] += t9 - t8
     deadline = time.monotonic() + 10
     while outbox.depth() and time.monotonic() < deadline:
         time.sleep(0.02)
