@@ -10,6 +10,12 @@ geometric part.
 * Small shift and rotation: one affine warp for image (linear, edge replicated) and mask
   (nearest, zero outside).
 * Temperature offset (uniform ± ``offset_c``) and gaussian sensor noise (``noise_c`` σ), °C only.
+
+Domain augmentation (ADR 0013; all off by default) randomises what differs between phantom
+generators and rooms without changing the truth: the body's size and proportions (``scale``,
+``aspect``, in the same warp), a linear temperature ramp in a random direction (``gradient_c``)
+and smooth skin texture (``texture_c``). The °C terms are additive and the same with or without
+a lesion, so a pixel the lesion warms by ≥ 0.5 °C still does.
 """
 
 from __future__ import annotations
@@ -38,6 +44,19 @@ class AugmentConfig(BaseModel):
     rotate_deg: float = Field(default=8.0, ge=0.0, le=45.0, description="max rotation in degrees")
     offset_c: float = Field(default=1.0, ge=0.0, description="max uniform temperature offset, °C")
     noise_c: float = Field(default=0.05, ge=0.0, description="gaussian noise sigma, °C")
+    scale: float = Field(default=0.0, ge=0.0, le=0.5, description="max zoom, ± fraction")
+    aspect: float = Field(
+        default=0.0, ge=0.0, le=0.5, description="max stretch of one axis, ± fraction"
+    )
+    gradient_c: float = Field(
+        default=0.0, ge=0.0, le=5.0, description="max linear ramp across the frame, °C"
+    )
+    texture_c: float = Field(
+        default=0.0, ge=0.0, le=2.0, description="max standard deviation of smooth texture, °C"
+    )
+
+
+TEXTURE_SCALE_PX = (1.5, 6.0)  # blur sigma range of the texture, in pixels of the frame
 
 
 def augment(
@@ -60,9 +79,10 @@ def augment(
     angle = float(rng.uniform(-cfg.rotate_deg, cfg.rotate_deg))
     dx = float(rng.uniform(-cfg.shift, cfg.shift)) * w
     dy = float(rng.uniform(-cfg.shift, cfg.shift)) * h
-    if angle or dx or dy:
-        matrix = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, 1.0)
-        matrix[:, 2] += (dx, dy)
+    zoom = _draw(rng, cfg.scale)
+    stretch = _draw(rng, cfg.aspect)
+    if angle or dx or dy or zoom != 1.0 or stretch != 1.0:
+        matrix = _affine(w, h, angle, zoom, stretch, dx, dy)
         img = cv2.warpAffine(
             np.ascontiguousarray(img),
             matrix,
@@ -82,4 +102,44 @@ def augment(
         offset = np.float32(rng.uniform(-cfg.offset_c, cfg.offset_c))
         noise = rng.normal(0.0, cfg.noise_c, size=img.shape).astype(np.float32)
         img = (img.astype(np.float32) + offset + noise).astype(np.float32)
+        if cfg.gradient_c > 0:
+            img += _ramp(rng, h, w, float(rng.uniform(0.0, cfg.gradient_c)))
+        if cfg.texture_c > 0:
+            img += _texture(rng, h, w, float(rng.uniform(0.0, cfg.texture_c)))
     return np.ascontiguousarray(img), np.ascontiguousarray(msk)
+
+
+def _draw(rng: np.random.Generator, spread: float) -> float:
+    """A factor in [1 - spread, 1 + spread] (exactly 1 when ``spread`` is 0: no draw)."""
+    return 1.0 + float(rng.uniform(-spread, spread)) if spread > 0 else 1.0
+
+
+def _affine(
+    w: int, h: int, angle: float, zoom: float, stretch: float, dx: float, dy: float
+) -> npt.NDArray[np.float64]:
+    """Rotation and zoom about the centre, x stretched by ``stretch``, then a shift."""
+    matrix = np.asarray(cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, zoom), np.float64)
+    if stretch != 1.0:
+        cx = w / 2.0
+        matrix[0] *= stretch  # x' = stretch * (x' - cx) + cx
+        matrix[0, 2] += cx * (1.0 - stretch)
+    matrix[:, 2] += np.array((dx, dy))
+    return matrix
+
+
+def _ramp(rng: np.random.Generator, h: int, w: int, amplitude: float) -> npt.NDArray[np.float32]:
+    """A linear ramp of ``amplitude`` °C across the frame in a random direction, zero mean."""
+    theta = float(rng.uniform(0.0, 2.0 * np.pi))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    along = np.cos(theta) * (xx - w / 2.0) / w + np.sin(theta) * (yy - h / 2.0) / h
+    return (amplitude * along).astype(np.float32)
+
+
+def _texture(rng: np.random.Generator, h: int, w: int, sd: float) -> npt.NDArray[np.float32]:
+    """Smooth zero-mean texture with standard deviation ``sd`` °C."""
+    sigma = float(rng.uniform(*TEXTURE_SCALE_PX)) * max(h, w) / 160.0  # as on a Lepton frame
+    white = rng.normal(0.0, 1.0, size=(h, w)).astype(np.float32)
+    smooth = np.asarray(cv2.GaussianBlur(white, (0, 0), sigmaX=sigma), np.float32)
+    smooth -= smooth.mean()
+    spread = float(smooth.std())
+    return (smooth * np.float32(sd / spread)).astype(np.float32) if spread > 0 else smooth

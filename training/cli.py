@@ -11,20 +11,23 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from edge import DISCLAIMER
 from edge.cli.main import run_command
 from edge.core.preprocess import PreprocessConfig
 from edge.errors import ConfigError, MissingExtraError
+from training.augment import AugmentConfig
 from training.distribute import PRECISIONS, STRATEGIES
 from training.presets import PRESETS, Preset, parse_overrides, resolve_preset
 
 __all__ = ["build_parser", "main"]
 
 log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
 
 # Every preset field but its name gets a --FIELD option (the preset model is the one list).
 _PRESET_FIELDS = tuple(name for name in Preset.model_fields if name != "name")
@@ -37,15 +40,15 @@ def _require_tensorflow() -> None:
         raise MissingExtraError("tensorflow", "train", "training and assessing U-Nets") from exc
 
 
-def _preprocess(pairs: list[str]) -> PreprocessConfig:
-    """``--preprocess KEY=VALUE`` pairs as a validated PreprocessConfig."""
+def _validated(option: str, model: type[M], pairs: list[str]) -> M:
+    """``--<option> KEY=VALUE`` pairs as a validated ``model``."""
     try:
-        return PreprocessConfig.model_validate(parse_overrides(pairs))
+        return model.model_validate(parse_overrides(pairs))
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
         )
-        raise ConfigError(f"--preprocess: {problems}") from None
+        raise ConfigError(f"--{option}: {problems}") from None
 
 
 def _preset_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -73,7 +76,8 @@ def _fit(args: argparse.Namespace) -> int:
         threads=args.threads,
         strategy=args.strategy,
         precision=args.precision,
-        preprocess=_preprocess(args.preprocess),
+        preprocess=_validated("preprocess", PreprocessConfig, args.preprocess),
+        augment=_validated("augment", AugmentConfig, args.augment),
     )
     resolve_preset(cfg.preset, cfg.overrides)  # a bad preset or --set fails before TF loads
     _require_tensorflow()
@@ -142,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="preprocessing field (edge.core.preprocess.PreprocessConfig), e.g. crop=roi, "
         "span=body, encoding=delta (value parsed as JSON); recorded in config.json and manifests",
+    )
+    f.add_argument(
+        "--augment",
+        dest="augment",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="augmentation field (training.augment.AugmentConfig), e.g. texture_c=0.3 or "
+        "scale=0.12 (value parsed as JSON); recorded in config.json",
     )
     f.add_argument(
         "--set",

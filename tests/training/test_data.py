@@ -138,3 +138,63 @@ def test_shuffled_stream_keeps_every_mask_with_its_image(tmp_path: Path) -> None
             assert (hot & truth).sum() / max(1, (hot | truth).sum()) > 0.7
             seen += 1
     assert seen == 24
+
+
+def test_domain_augmentation_off_by_default_draws_the_same_frames_as_before() -> None:
+    # The new knobs at 0 draw nothing: a run with the old settings reproduces bit for bit.
+    celsius, mask = _disc_frame(60, 50)
+    old = augment(celsius, mask, np.random.default_rng(7), AugmentConfig())
+    new = augment(
+        celsius,
+        mask,
+        np.random.default_rng(7),
+        AugmentConfig(scale=0.0, aspect=0.0, gradient_c=0.0, texture_c=0.0),
+    )
+    assert np.array_equal(old[0], new[0]) and np.array_equal(old[1], new[1])
+
+
+def test_gradient_and_texture_are_additive_so_the_lesion_truth_rule_still_holds() -> None:
+    # Same draws for a frame with and without its lesion: the difference (what the lesion adds)
+    # is unchanged, so the ≥ 0.5 °C truth is the same mask.
+    celsius, mask = _disc_frame(70, 60)
+    healthy = np.full_like(celsius, 30.0)
+    cfg = AugmentConfig(flip=0.0, shift=0.0, rotate_deg=0.0, offset_c=0.0, noise_c=0.0,
+                        gradient_c=2.0, texture_c=0.5)  # fmt: skip
+    sick_aug, moved = augment(celsius, mask, np.random.default_rng(5), cfg)
+    healthy_aug, _ = augment(healthy, mask, np.random.default_rng(5), cfg)
+    assert np.array_equal(moved, mask)
+    assert np.allclose(sick_aug - healthy_aug, celsius - healthy, atol=1e-4)
+    assert np.array_equal((sick_aug - healthy_aug) >= 0.5, mask > 0)
+    field = healthy_aug - healthy
+    assert 0.05 < float(field.std()) < 1.5  # something was added, of the size asked for
+
+
+def test_texture_has_the_drawn_standard_deviation_and_zero_mean() -> None:
+    from training.augment import _texture
+
+    tex = _texture(np.random.default_rng(1), 120, 160, 0.3)
+    assert tex.dtype == np.float32 and tex.shape == (120, 160)
+    assert abs(float(tex.mean())) < 1e-4
+    assert abs(float(tex.std()) - 0.3) < 1e-3
+
+
+def test_scale_and_aspect_warp_the_mask_with_the_image() -> None:
+    celsius, mask = _disc_frame(80, 60, r=12)
+    cfg = AugmentConfig(flip=0.0, shift=0.0, rotate_deg=0.0, offset_c=0.0, noise_c=0.0,
+                        scale=0.3, aspect=0.3)  # fmt: skip
+    areas = []
+    for seed in range(6):
+        image, moved = augment(celsius, mask, np.random.default_rng(seed), cfg)
+        hot = image > 33.0
+        assert (hot & (moved > 0)).sum() / (hot | (moved > 0)).sum() > 0.85
+        areas.append(int(moved.sum()))
+    assert max(areas) > 1.2 * min(areas)  # the disc really changes size between draws
+
+
+def test_fit_cli_refuses_an_unknown_augmentation_field_naming_it() -> None:
+    from edge.errors import ConfigError
+    from training.cli import _validated
+
+    with pytest.raises(ConfigError, match=r"--augment: .*texture"):
+        _validated("augment", AugmentConfig, ["texture=0.3"])
+    assert _validated("augment", AugmentConfig, ["texture_c=0.3"]).texture_c == 0.3
