@@ -10,6 +10,7 @@ import functools
 import io
 import struct
 import tokenize
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from edge.errors import FrameError
 from edge.io.limits import ReadLimits, check_dims
 
-__all__ = ["check_image_header", "read_npy_bytes"]
+__all__ = ["NpyContent", "check_image_header", "read_npy_bytes"]
 
 # Bounded: a header a few hundred bytes long is all a frame needs.
 _NPY_MAX_HEADER = 10_000
@@ -25,7 +26,18 @@ _NPY_MAX_HEADER = 10_000
 # with a utf-8 header text; 1.0 and 2.0 use latin-1).
 _NPY_VERSIONS = {(1, 0): 2, (2, 0): 4, (3, 0): 4}
 _NPY_PREFIX = 12  # magic (6), version (2), the longest length field (4)
-_NPY_KINDS = "fu"  # float °C, uint16 Y16, uint8 RGB (checked further by the reader)
+
+
+@dataclass(frozen=True)
+class NpyContent:
+    """What a reader accepts in a ``.npy`` file, checked from the header before any allocation.
+
+    ``kinds``: numpy's one-letter dtype kinds; ``channels``: the lengths a third axis may have
+    (empty: 2-D only); ``expected``: the same in words, for the error naming the file."""
+
+    kinds: str
+    channels: tuple[int, ...]
+    expected: str
 
 
 def _png_dims(path: Path, data: bytes) -> tuple[int, int]:
@@ -174,12 +186,9 @@ def _npy_header(head: bytes) -> tuple[tuple[int, ...], bool, np.dtype[np.generic
     return tuple(shape), bool(fortran), dtype, 8 + field + length
 
 
-def read_npy_bytes(
-    path: Path, data: bytes, limits: ReadLimits, kinds: str = _NPY_KINDS
-) -> np.ndarray:
-    """The array of a ``.npy`` file already in memory; header checked before any allocation.
-
-    ``kinds`` are the accepted dtype kinds (numpy's one-letter codes)."""
+def read_npy_bytes(path: Path, data: bytes, limits: ReadLimits, content: NpyContent) -> np.ndarray:
+    """The array of a ``.npy`` file already in memory; header, dtype kind and shape checked
+    against ``content`` and ``limits`` before any allocation."""
     try:
         shape, fortran, dtype, offset = _npy_header(_npy_header_bytes(data))
     except (
@@ -193,15 +202,11 @@ def read_npy_bytes(
         MemoryError,
     ) as exc:
         raise FrameError(f"{path}: not a readable .npy header (corrupt): {exc}") from None
-    if dtype.names is not None or dtype.subdtype is not None or dtype.kind not in kinds:
-        raise FrameError(
-            f"{path}: .npy holds {dtype}; expected float °C, uint16 Y16 or uint8 RGB values"
-        )
-    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] not in (3, 4)):
-        raise FrameError(
-            f"{path}: .npy holds {dtype} {shape}; expected float °C (H, W), uint16 Y16 (H, W) "
-            "or uint8 RGB (H, W, 3)"
-        )
+    plain = dtype.names is None and dtype.subdtype is None
+    if not plain or dtype.kind not in content.kinds:
+        raise FrameError(f"{path}: .npy holds {dtype}; expected {content.expected}")
+    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] not in content.channels):
+        raise FrameError(f"{path}: .npy holds {dtype} {shape}; expected {content.expected}")
     check_dims(path, int(shape[0]), int(shape[1]), limits, f".npy {dtype} {shape}")
     count = int(np.prod(shape))
     if len(data) - offset != count * dtype.itemsize:
