@@ -201,6 +201,32 @@ def test_a_page_damaged_while_running_is_never_sent_and_the_file_is_set_aside(
         box.close()
 
 
+def test_rows_without_a_checksum_are_sent_live_and_carried_over_from_a_quarantined_file(
+    tmp_path: Path,
+) -> None:
+    """One rule on both paths: a NULL crc (a row from before checksums) has nothing to check and
+    is intact; a present but wrong crc is damage."""
+    with _open(tmp_path) as box:
+        ids = [box.put("t", _payload(i)) for i in range(5)]
+    db = sqlite3.connect(tmp_path / "outbox.sqlite", isolation_level=None)
+    db.execute("UPDATE messages SET crc = NULL WHERE id IN (?, ?)", (ids[0], ids[1]))
+    db.execute("UPDATE messages SET crc = crc + 1 WHERE id = ?", (ids[3],))
+    db.close()
+    box = _open(tmp_path, retry_s=3600)
+    try:
+        # Live: up to the damaged row, the unchecked rows included.
+        assert [m.id for m in box.pending(limit=100)] == ids[:3]
+        assert "corrupt" in (box.health().reason or "")
+        # Salvage of the set-aside file: the same rows intact, only the damaged one lost.
+        assert box.retry(force=True)
+        health = box.health()
+        assert health.quarantined == 1 and health.lost == 1
+        assert [m.id for m in box.pending(limit=100)] == [ids[0], ids[1], ids[2], ids[4]]
+        assert [m.payload for m in box.pending(limit=2)] == [_payload(0), _payload(1)]
+    finally:
+        box.close()
+
+
 def test_a_filesystem_full_at_start_leaves_the_outbox_in_memory_until_it_has_room(
     small_fs: Path,
 ) -> None:
