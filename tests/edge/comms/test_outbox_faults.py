@@ -262,6 +262,42 @@ def test_a_filesystem_filling_up_mid_run_degrades_and_recovers_without_loss(
         box.close()
 
 
+def test_a_damaged_outbox_found_while_the_disk_is_full_salvages_each_row_exactly_once(
+    small_fs: Path,
+) -> None:
+    """Every retry on the still-full disk must not read the set-aside file again: each intact
+    row is delivered once (memory, then the fresh file) and the damaged one counted lost once."""
+    path = small_fs / "outbox.sqlite"
+    with Outbox(path, OutboxConfig()) as box:
+        ids = [box.put("t", _payload(i)) for i in range(8)]
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("UPDATE messages SET crc = crc + 1 WHERE id = ?", (ids[4],))
+    db.close()
+    intact = ids[:4] + ids[5:]
+    box = Outbox(path, OutboxConfig(retry_s=3600))
+    try:
+        assert [m.id for m in box.pending(limit=100)] == ids[:4]  # up to the damaged one
+        filler = fill_filesystem(small_fs)
+        for _ in range(3):  # set aside and read back once, then no room for a fresh file
+            assert not box.retry(force=True)
+        health = box.health()
+        assert (health.quarantined, health.lost, health.in_memory) == (1, 1, len(intact))
+        assert [m.id for m in box.pending(limit=100)] == intact
+        later = box.put("t", b"while full")
+        filler.unlink()
+        assert box.retry(force=True)
+        delivered = [m.id for m in box.pending(limit=100)]
+        assert delivered == [*intact, later]
+        health = box.health()
+        assert (health.quarantined, health.lost, health.in_memory) == (1, 1, 0)
+        assert box.dropped == 1  # persisted once, not once per retry
+    finally:
+        box.close()
+    on_disk = sqlite3.connect(path).execute("SELECT id FROM messages ORDER BY id").fetchall()
+    assert [i for (i,) in on_disk] == [*intact, later]
+    assert len([p for p in _quarantined(small_fs) if not p.name.endswith(("-wal", "-shm"))]) == 1
+
+
 # -- end to end, with a real mosquitto --------------------------------------------------------
 
 
