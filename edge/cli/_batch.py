@@ -7,13 +7,13 @@ model, an unwritable ``--out``), 2 a usage error.
 
 from __future__ import annotations
 
-import errno
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from edge.errors import OutputError, ThermosegError
+from edge.io.output import unwritable_reason
 
 __all__ = [
     "EXIT_OK",
@@ -47,16 +47,9 @@ def describe_failure(path: Path, exc: BaseException) -> str:
 
 def output_error(where: Path, exc: OSError) -> OutputError:
     """An :class:`OutputError` naming the output path and why it cannot be written."""
-    why = {
-        errno.ENOSPC: "the disk is full",
-        errno.EROFS: "the file system is read-only",
-        errno.EACCES: "permission denied",
-        errno.EDQUOT: "the disk quota is exceeded",
-        errno.ENOTDIR: "a path component is a file, not a folder",
-        errno.EEXIST: "a file is in the way of a folder",
-    }.get(exc.errno or 0, exc.strerror or str(exc))
     return OutputError(
-        f"{where}: cannot write output ({why}); expected a writable folder for --out"
+        f"{where}: cannot write output ({unwritable_reason(exc)}); expected a writable folder "
+        "for --out"
     )
 
 

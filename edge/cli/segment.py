@@ -9,9 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
-
 from edge import DISCLAIMER
 from edge.cli._batch import (
     EXIT_OK,
@@ -28,8 +25,8 @@ from edge.cli._extras import write_extras
 from edge.core.analysis import AnalysisConfig
 from edge.core.preprocess import PreprocessConfig
 from edge.core.screening import screen_frame
-from edge.errors import FrameError, OutputError
-from edge.io.overlay import render_overlay
+from edge.errors import OutputError
+from edge.io.overlay import render_overlay, write_png
 from edge.io.readers import read_frame
 from edge.segmenters import Segmenter
 
@@ -56,20 +53,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-def _write_png(path: Path, image: np.ndarray) -> str:
-    """Encode in memory, then write: a full or read-only disk is an OSError naming the cause."""
-    data = image[..., ::-1] if image.ndim == 3 else image  # RGB -> OpenCV's BGR
-    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(data))
-    if not ok:
-        raise FrameError(f"{path}: PNG encoding failed for {image.dtype} {image.shape}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(encoded.tobytes())
-    except OSError as exc:
-        raise output_error(path, exc) from None
-    return str(path)
-
-
 def segment_file(
     path: Path,
     segmenter: Segmenter,
@@ -87,8 +70,8 @@ def segment_file(
     decision = screen_frame(frame, segmenter.segment, cfg, analysis_cfg)
     mask, result = decision.mask, decision.analysis
     outputs = {
-        "mask": _write_png(out / f"{stem}_mask.png", mask * 255),
-        "overlay": _write_png(out / f"{stem}_overlay.png", render_overlay(frame, mask, cfg)),
+        "mask": str(write_png(out / f"{stem}_mask.png", mask * 255)),
+        "overlay": str(write_png(out / f"{stem}_overlay.png", render_overlay(frame, mask, cfg))),
     }
     try:
         clusters = write_extras(segmenter, frame, cfg, out / stem.parent, stem.name)

@@ -11,8 +11,10 @@ from pathlib import Path
 
 __all__ = [
     "Row",
+    "StoredRow",
     "checksum",
     "connect",
+    "intact",
     "is_corruption",
     "kind_of",
     "quarantine",
@@ -21,6 +23,7 @@ __all__ = [
 ]
 
 Row = tuple[int, str, bytes, int, float]
+StoredRow = tuple[int, str, bytes, int, float, int | None]  # a Row and its crc as read
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +129,17 @@ def checksum(topic: str, payload: bytes) -> int:
     return zlib.crc32(payload, zlib.crc32(topic.encode("utf-8")))
 
 
+def intact(stored: StoredRow) -> Row | None:
+    """The row when it is intact, None when damaged: the one rule for sending and salvage.
+
+    A present crc must match (SQLite reads a damaged data page without complaint). A NULL crc
+    is a row written before checksums existed: there is nothing to check, so it is trusted."""
+    i, t, p, q, c, crc = stored
+    if crc is not None and crc != checksum(str(t), bytes(p)):
+        return None
+    return int(i), str(t), bytes(p), int(q), float(c)
+
+
 def salvage(path: Path) -> tuple[list[Row], int]:
     """Messages still intact in a quarantined file, in id order (best effort), and how many were
     read but damaged (checksum mismatch: SQLite reads a damaged data page without complaint)."""
@@ -137,11 +151,12 @@ def salvage(path: Path) -> tuple[list[Row], int]:
         return rows, bad
     try:
         cur = db.execute("SELECT id, topic, payload, qos, created, crc FROM messages ORDER BY id")
-        for i, t, p, q, c, crc in cur:
-            if crc is None or crc != checksum(str(t), bytes(p)):
-                bad += 1  # no checksum (an outbox from before): not trusted either
-                continue
-            rows.append((int(i), str(t), bytes(p), int(q), float(c)))
+        for stored in cur:
+            row = intact(stored)
+            if row is None:
+                bad += 1
+            else:
+                rows.append(row)
     except (sqlite3.Error, TypeError, ValueError, UnicodeError) as exc:
         log.warning("outbox %s: salvage stopped after %d message(s): %s", path, len(rows), exc)
     finally:

@@ -329,16 +329,19 @@ class Outbox:
                 rows += self._spill.after(max([after_id, *(r[0] for r in rows)]), limit - len(rows))
         return [OutboxMessage(int(i), str(t), bytes(p), int(q), float(c)) for i, t, p, q, c in rows]
 
-    def _intact(self, rows: list[tuple[int, str, bytes, int, float, int | None]]) -> list[Row]:
-        """Rows up to the first whose checksum fails (SQLite reads a damaged data page without
-        complaint): that one is never sent; the file is set aside at the next retry."""
+    def _intact(self, rows: list[store.StoredRow]) -> list[Row]:
+        """Rows up to the first damaged one (:func:`store.intact`): that one is never sent; the
+        file is set aside at the next retry."""
         out: list[Row] = []
-        for i, t, p, q, c, crc in rows:
-            if crc is not None and crc != store.checksum(str(t), bytes(p)):
-                damaged = sqlite3.DatabaseError(f"message {i}: checksum mismatch (damaged page)")
+        for stored in rows:
+            row = store.intact(stored)
+            if row is None:
+                damaged = sqlite3.DatabaseError(
+                    f"message {stored[0]}: checksum mismatch (damaged page)"
+                )
                 self._degrade(damaged, "read")
                 break
-            out.append((int(i), str(t), bytes(p), int(q), float(c)))
+            out.append(row)
         return out
 
     def ack(self, msg_id: int) -> None:

@@ -10,6 +10,7 @@ import functools
 import io
 import struct
 import tokenize
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +18,26 @@ import numpy as np
 from edge.errors import FrameError
 from edge.io.limits import ReadLimits, check_dims
 
-__all__ = ["check_image_header", "read_npy_bytes"]
+__all__ = ["NpyContent", "check_image_header", "read_npy_bytes"]
 
 # Bounded: a header a few hundred bytes long is all a frame needs.
 _NPY_MAX_HEADER = 10_000
-_NPY_KINDS = "fu"  # float °C, uint16 Y16, uint8 RGB (checked further by the reader)
+# numpy's .npy versions: bytes of the little-endian header-length field (3.0 is 2.0's layout
+# with a utf-8 header text; 1.0 and 2.0 use latin-1).
+_NPY_VERSIONS = {(1, 0): 2, (2, 0): 4, (3, 0): 4}
+_NPY_PREFIX = 12  # magic (6), version (2), the longest length field (4)
+
+
+@dataclass(frozen=True)
+class NpyContent:
+    """What a reader accepts in a ``.npy`` file, checked from the header before any allocation.
+
+    ``kinds``: numpy's one-letter dtype kinds; ``channels``: the lengths a third axis may have
+    (empty: 2-D only); ``expected``: the same in words, for the error naming the file."""
+
+    kinds: str
+    channels: tuple[int, ...]
+    expected: str
 
 
 def _png_dims(path: Path, data: bytes) -> tuple[int, int]:
@@ -114,13 +130,33 @@ def check_image_header(path: Path, data: bytes, container: str, limits: ReadLimi
 
 
 def _npy_header_bytes(data: bytes) -> bytes:
-    """The magic and header of a ``.npy`` file (all of ``data`` when they cannot be told)."""
-    if len(data) >= 12 and data[:6] == b"\x93NUMPY":
-        if data[6:8] == b"\x01\x00":
-            return data[: 10 + int.from_bytes(data[8:10], "little")]
-        if data[6:8] == b"\x02\x00":
-            return data[: 12 + int.from_bytes(data[8:12], "little")]
-    return data
+    """The magic and header of a ``.npy`` file: a bounded prefix of ``data`` whatever the file
+    declares (it is a cache key), at most the magic, length field and ``_NPY_MAX_HEADER``."""
+    if len(data) >= 8 and data[:6] == b"\x93NUMPY":
+        field = _NPY_VERSIONS.get((data[6], data[7]))
+        if field is not None:
+            declared = int.from_bytes(data[8 : 8 + field], "little")
+            return data[: 8 + field + min(declared, _NPY_MAX_HEADER)]
+    return data[:_NPY_PREFIX]
+
+
+def _read_header_3_0(
+    head: bytes, length: int
+) -> tuple[tuple[int, ...], bool, np.dtype[np.generic]]:
+    """A 3.0 header: numpy's 2.0 layout with the text in utf-8 instead of latin-1 (numpy's
+    ``_read_array_header`` differs by that encoding only). numpy exports no 3.0 reader, so the
+    text is decoded as numpy does and handed to its 2.0 reader."""
+    text = head[12 : 12 + length].decode("utf-8")
+    try:
+        latin = text.encode("latin1")
+    except UnicodeEncodeError:
+        # Only a structured dtype's field names can need utf-8; no frame or mask has fields.
+        raise ValueError(
+            "format 3.0 header names fields outside latin-1 (a structured array); expected "
+            "a plain numeric array"
+        ) from None
+    stream = io.BytesIO(struct.pack("<I", len(latin)) + latin)
+    return np.lib.format.read_array_header_2_0(stream, _NPY_MAX_HEADER)
 
 
 @functools.lru_cache(maxsize=16)
@@ -130,22 +166,29 @@ def _npy_header(head: bytes) -> tuple[tuple[int, ...], bool, np.dtype[np.generic
     Errors propagate (they are not cached)."""
     stream = io.BytesIO(head)
     version = np.lib.format.read_magic(stream)
+    field = _NPY_VERSIONS.get(version)
+    if field is None:
+        raise ValueError(f"format version {version[0]}.{version[1]}; expected 1.0, 2.0 or 3.0")
+    length = int.from_bytes(head[8 : 8 + field], "little")
+    if length > _NPY_MAX_HEADER:
+        raise ValueError(f"header of {length} bytes; at most {_NPY_MAX_HEADER} expected")
+    if len(head) < 8 + field + length:
+        raise ValueError(
+            f"header of {length} bytes but the file ends after {max(len(head) - 8 - field, 0)}"
+        )
     if version == (1, 0):
         header = np.lib.format.read_array_header_1_0(stream, _NPY_MAX_HEADER)
     elif version == (2, 0):
         header = np.lib.format.read_array_header_2_0(stream, _NPY_MAX_HEADER)
     else:
-        raise ValueError(f"format version {version}; expected 1.0 or 2.0")
+        header = _read_header_3_0(head, length)
     shape, fortran, dtype = header
-    return tuple(shape), bool(fortran), dtype, stream.tell()
+    return tuple(shape), bool(fortran), dtype, 8 + field + length
 
 
-def read_npy_bytes(
-    path: Path, data: bytes, limits: ReadLimits, kinds: str = _NPY_KINDS
-) -> np.ndarray:
-    """The array of a ``.npy`` file already in memory; header checked before any allocation.
-
-    ``kinds`` are the accepted dtype kinds (numpy's one-letter codes)."""
+def read_npy_bytes(path: Path, data: bytes, limits: ReadLimits, content: NpyContent) -> np.ndarray:
+    """The array of a ``.npy`` file already in memory; header, dtype kind and shape checked
+    against ``content`` and ``limits`` before any allocation."""
     try:
         shape, fortran, dtype, offset = _npy_header(_npy_header_bytes(data))
     except (
@@ -159,15 +202,11 @@ def read_npy_bytes(
         MemoryError,
     ) as exc:
         raise FrameError(f"{path}: not a readable .npy header (corrupt): {exc}") from None
-    if dtype.names is not None or dtype.subdtype is not None or dtype.kind not in kinds:
-        raise FrameError(
-            f"{path}: .npy holds {dtype}; expected float °C, uint16 Y16 or uint8 RGB values"
-        )
-    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] not in (3, 4)):
-        raise FrameError(
-            f"{path}: .npy holds {dtype} {shape}; expected float °C (H, W), uint16 Y16 (H, W) "
-            "or uint8 RGB (H, W, 3)"
-        )
+    plain = dtype.names is None and dtype.subdtype is None
+    if not plain or dtype.kind not in content.kinds:
+        raise FrameError(f"{path}: .npy holds {dtype}; expected {content.expected}")
+    if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] not in content.channels):
+        raise FrameError(f"{path}: .npy holds {dtype} {shape}; expected {content.expected}")
     check_dims(path, int(shape[0]), int(shape[1]), limits, f".npy {dtype} {shape}")
     count = int(np.prod(shape))
     if len(data) - offset != count * dtype.itemsize:

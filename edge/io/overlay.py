@@ -11,6 +11,7 @@ import numpy.typing as npt
 from edge.core.frame import Frame
 from edge.core.preprocess import PreprocessConfig, colorize
 from edge.errors import FrameError
+from edge.io.output import write_bytes_atomically
 
 __all__ = ["CLUSTER_RGB", "render_clusters", "render_overlay", "write_png"]
 
@@ -54,8 +55,20 @@ def render_clusters(labels: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     return np.take(np.array(CLUSTER_RGB, dtype=np.uint8), labels, axis=0)
 
 
-def write_png(path: str | Path, image: np.ndarray) -> None:
-    """Write an RGB (H, W, 3) or grey (H, W) uint8 image as PNG."""
-    data = image[..., ::-1] if image.ndim == 3 else image
-    if not cv2.imwrite(str(path), np.ascontiguousarray(data)):
-        raise FrameError(f"{path}: could not write PNG (is the folder writable?)")
+def write_png(path: str | Path, image: np.ndarray) -> Path:
+    """Write an RGB (H, W, 3) or grey (H, W) uint8 image as PNG (creating its folders); returns
+    the path. Encoded in memory first, then written whole or not at all: :class:`FrameError`
+    when the image is not one of those, :class:`OutputError` naming the file and the cause
+    (disk full, read-only, a file in the way) when it cannot be written."""
+    path = Path(path)
+    shape_ok = image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)
+    if image.dtype != np.uint8 or not shape_ok or image.size == 0:
+        raise FrameError(
+            f"{path}: cannot write a {image.dtype} {image.shape} image as PNG; expected uint8 "
+            "RGB (H, W, 3) or grey (H, W), not empty"
+        )
+    data = image[..., ::-1] if image.ndim == 3 else image  # RGB -> OpenCV's BGR
+    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(data))
+    if not ok:
+        raise FrameError(f"{path}: PNG encoding failed for {image.dtype} {image.shape}")
+    return write_bytes_atomically(path, encoded.tobytes())

@@ -35,7 +35,7 @@ import numpy.typing as npt
 from edge.core.frame import Frame, FrameKind
 from edge.errors import FrameError
 from edge.io._dmr_text import check_celsius_range, parse_temperature_matrix
-from edge.io._headers import check_image_header, read_npy_bytes
+from edge.io._headers import NpyContent, check_image_header, read_npy_bytes
 from edge.io.limits import DEFAULT_LIMITS, ReadLimits, check_file_size
 
 __all__ = [
@@ -66,6 +66,10 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _TEXT_BYTES = frozenset(b"0123456789+-.eE;, \t\r\nnaNAifI")
+_NPY_FRAME = NpyContent("fu", (3,), "float °C (H, W), uint16 Y16 (H, W) or uint8 RGB (H, W, 3)")
+_NPY_MASK = NpyContent(
+    "biuf", (), "a mask (H, W) of bool or numbers 0/1 (or 0/255, as in mask images)"
+)
 
 
 def _sniff(head: bytes) -> str:
@@ -84,7 +88,7 @@ def _sniff(head: bytes) -> str:
 
 
 def _read_npy(path: Path, data: bytes, limits: ReadLimits) -> tuple[np.ndarray, FrameKind]:
-    array = read_npy_bytes(path, data, limits)
+    array = read_npy_bytes(path, data, limits, _NPY_FRAME)
     if array.ndim == 2 and array.dtype == np.uint16:
         return array, "y16"
     if array.ndim == 2 and np.issubdtype(array.dtype, np.floating):
@@ -95,8 +99,7 @@ def _read_npy(path: Path, data: bytes, limits: ReadLimits) -> tuple[np.ndarray, 
     if array.ndim == 3 and array.shape[2] == 3 and array.dtype == np.uint8:
         return array, "rgb"
     raise FrameError(
-        f"{path}: .npy holds {array.dtype} {array.shape}; expected float °C (H, W), "
-        "uint16 Y16 (H, W) or uint8 RGB (H, W, 3)"
+        f"{path}: .npy holds {array.dtype} {array.shape}; expected {_NPY_FRAME.expected}"
     )
 
 
@@ -232,16 +235,29 @@ def read_frame(
     )
 
 
+def _npy_mask_values(path: Path, array: np.ndarray) -> np.ndarray:
+    """Refuse a .npy mask that is not 0/1 (or 0/255): fractions or labels are not a mask."""
+    values = np.unique(array)  # NaN stays NaN and is refused with the rest
+    if not (np.isin(values, (0, 1)).all() or np.isin(values, (0, 255)).all()):
+        shown = ", ".join(str(v) for v in values[:5]) + (", ..." if values.size > 5 else "")
+        raise FrameError(
+            f"{path}: .npy mask holds {array.dtype} values {shown}; expected {_NPY_MASK.expected}"
+        )
+    return array
+
+
 def read_mask(path: str | Path, *, limits: ReadLimits = DEFAULT_LIMITS) -> npt.NDArray[np.uint8]:
     """A mask file (PNG/TIFF/JPEG or .npy) as uint8 (H, W) of 0/1: any non-zero pixel is 1.
 
     For colour masks a pixel is 1 when any colour channel is non-zero (alpha is ignored).
+    A ``.npy`` mask must be 2-D bool or numbers holding only 0/1 (or only 0/255): fractions,
+    labels or NaN are refused rather than guessed at.
     """
     path = Path(path)
     data = _read_bytes(path, limits)
     container = _sniff(data[:16])
     if container == "npy":
-        array = read_npy_bytes(path, data, limits, kinds="biuf")
+        array = _npy_mask_values(path, read_npy_bytes(path, data, limits, _NPY_MASK))
     elif container in ("png", "tiff", "jpeg"):
         array = _decode_image(path, data, container, limits)
     else:

@@ -201,6 +201,32 @@ def test_a_page_damaged_while_running_is_never_sent_and_the_file_is_set_aside(
         box.close()
 
 
+def test_rows_without_a_checksum_are_sent_live_and_carried_over_from_a_quarantined_file(
+    tmp_path: Path,
+) -> None:
+    """One rule on both paths: a NULL crc (a row from before checksums) has nothing to check and
+    is intact; a present but wrong crc is damage."""
+    with _open(tmp_path) as box:
+        ids = [box.put("t", _payload(i)) for i in range(5)]
+    db = sqlite3.connect(tmp_path / "outbox.sqlite", isolation_level=None)
+    db.execute("UPDATE messages SET crc = NULL WHERE id IN (?, ?)", (ids[0], ids[1]))
+    db.execute("UPDATE messages SET crc = crc + 1 WHERE id = ?", (ids[3],))
+    db.close()
+    box = _open(tmp_path, retry_s=3600)
+    try:
+        # Live: up to the damaged row, the unchecked rows included.
+        assert [m.id for m in box.pending(limit=100)] == ids[:3]
+        assert "corrupt" in (box.health().reason or "")
+        # Salvage of the set-aside file: the same rows intact, only the damaged one lost.
+        assert box.retry(force=True)
+        health = box.health()
+        assert health.quarantined == 1 and health.lost == 1
+        assert [m.id for m in box.pending(limit=100)] == [ids[0], ids[1], ids[2], ids[4]]
+        assert [m.payload for m in box.pending(limit=2)] == [_payload(0), _payload(1)]
+    finally:
+        box.close()
+
+
 def test_a_filesystem_full_at_start_leaves_the_outbox_in_memory_until_it_has_room(
     small_fs: Path,
 ) -> None:
@@ -234,6 +260,42 @@ def test_a_filesystem_filling_up_mid_run_degrades_and_recovers_without_loss(
         assert [m.id for m in box.pending(limit=100)] == ids
     finally:
         box.close()
+
+
+def test_a_damaged_outbox_found_while_the_disk_is_full_salvages_each_row_exactly_once(
+    small_fs: Path,
+) -> None:
+    """Every retry on the still-full disk must not read the set-aside file again: each intact
+    row is delivered once (memory, then the fresh file) and the damaged one counted lost once."""
+    path = small_fs / "outbox.sqlite"
+    with Outbox(path, OutboxConfig()) as box:
+        ids = [box.put("t", _payload(i)) for i in range(8)]
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("UPDATE messages SET crc = crc + 1 WHERE id = ?", (ids[4],))
+    db.close()
+    intact = ids[:4] + ids[5:]
+    box = Outbox(path, OutboxConfig(retry_s=3600))
+    try:
+        assert [m.id for m in box.pending(limit=100)] == ids[:4]  # up to the damaged one
+        filler = fill_filesystem(small_fs)
+        for _ in range(3):  # set aside and read back once, then no room for a fresh file
+            assert not box.retry(force=True)
+        health = box.health()
+        assert (health.quarantined, health.lost, health.in_memory) == (1, 1, len(intact))
+        assert [m.id for m in box.pending(limit=100)] == intact
+        later = box.put("t", b"while full")
+        filler.unlink()
+        assert box.retry(force=True)
+        delivered = [m.id for m in box.pending(limit=100)]
+        assert delivered == [*intact, later]
+        health = box.health()
+        assert (health.quarantined, health.lost, health.in_memory) == (1, 1, 0)
+        assert box.dropped == 1  # persisted once, not once per retry
+    finally:
+        box.close()
+    on_disk = sqlite3.connect(path).execute("SELECT id FROM messages ORDER BY id").fetchall()
+    assert [i for (i,) in on_disk] == [*intact, later]
+    assert len([p for p in _quarantined(small_fs) if not p.name.endswith(("-wal", "-shm"))]) == 1
 
 
 # -- end to end, with a real mosquitto --------------------------------------------------------

@@ -7,6 +7,7 @@ the bound, within bounded memory (peak RSS measured in a child process).
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import subprocess
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 
 from edge.errors import FrameError
+from edge.io._headers import _NPY_MAX_HEADER, _npy_header_bytes
 from edge.io.limits import ReadLimits
 from edge.io.readers import read_frame, read_mask
 
@@ -252,3 +254,68 @@ def test_an_npy_file_is_read_once(tmp_path: Path) -> None:
                 pass
         writer.join()
     assert child.returncode == 0 and float(out) == 31.5
+
+
+# --- .npy format versions ---------------------------------------------------------------------
+
+
+def _npy_of_version(array: np.ndarray, version: tuple[int, int]) -> bytes:
+    stream = io.BytesIO()
+    np.lib.format.write_array(stream, array, version=version)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("version", [(1, 0), (2, 0), (3, 0)])
+def test_an_npy_of_every_version_numpy_writes_is_read_as_numpy_reads_it(
+    tmp_path: Path, version: tuple[int, int]
+) -> None:
+    celsius = np.linspace(30.0, 36.0, 12 * 16, dtype=np.float32).reshape(12, 16)
+    frame_path = tmp_path / "frame.npy"
+    frame_path.write_bytes(_npy_of_version(celsius, version))
+    assert frame_path.read_bytes()[6:8] == bytes(version)
+    np.testing.assert_array_equal(read_frame(frame_path).pixels, np.load(frame_path))
+    mask = (celsius > 33.0).astype(np.uint8)
+    mask_path = tmp_path / "mask.npy"
+    mask_path.write_bytes(_npy_of_version(mask, version))
+    np.testing.assert_array_equal(read_mask(mask_path), mask)
+
+
+def test_an_npy_of_an_unknown_version_is_refused_naming_the_version(tmp_path: Path) -> None:
+    data = bytearray(_npy_of_version(np.zeros((8, 8), np.float32), (2, 0)))
+    data[6:8] = b"\x04\x00"
+    path = tmp_path / "v4.npy"
+    path.write_bytes(bytes(data))
+    with pytest.raises(FrameError, match=r"v4\.npy: .*version 4\.0; expected 1\.0, 2\.0 or 3\.0"):
+        read_frame(path)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x93NUMPY\x04\x00" + b"\x00" * 1_000_000,  # unknown version
+        b"\x93NUMPY\x02\x00" + struct.pack("<I", 2**31) + b" " * 1_000_000,  # huge length
+        b"\x93NUMPY\x03\x00" + struct.pack("<I", 2**31) + b" " * 1_000_000,
+    ],
+)
+def test_the_npy_header_cache_key_is_a_bounded_prefix_whatever_the_file_declares(
+    data: bytes,
+) -> None:
+    head = _npy_header_bytes(data)
+    assert data.startswith(head)
+    assert len(head) <= 12 + _NPY_MAX_HEADER
+
+
+def test_an_npy_header_longer_than_the_bound_is_refused_naming_its_length(tmp_path: Path) -> None:
+    path = tmp_path / "long.npy"
+    path.write_bytes(b"\x93NUMPY\x02\x00" + struct.pack("<I", 50_000) + b" " * 60_000)
+    with pytest.raises(FrameError, match=r"long\.npy: .*header of 50000 bytes; at most 10000"):
+        read_frame(path)
+
+
+def test_a_version_3_npy_of_a_structured_array_with_utf8_field_names_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "fields.npy"
+    path.write_bytes(_npy_of_version(np.zeros((4, 4), dtype=[("Δt", "<f4")]), (3, 0)))
+    with pytest.raises(FrameError, match=r"fields\.npy: .*structured array"):
+        read_frame(path)

@@ -293,6 +293,49 @@ def test_unreadable_mask_raises_frame_error_naming_the_file(tmp_path: Path) -> N
         read_mask(path)
 
 
+@pytest.mark.parametrize(
+    ("name", "array"),
+    [
+        ("half.npy", np.full((6, 8), 0.5, np.float64)),
+        ("complex.npy", np.zeros((6, 8), np.complex128)),
+        ("labels.npy", np.arange(48, dtype=np.uint8).reshape(6, 8)),
+        ("colour.npy", np.zeros((6, 8, 3), np.uint8)),
+        ("nan.npy", np.full((6, 8), np.nan, np.float32)),
+    ],
+)
+def test_a_bad_npy_mask_is_refused_naming_the_file_and_what_a_mask_must_be(
+    tmp_path: Path, name: str, array: np.ndarray
+) -> None:
+    path = tmp_path / name
+    np.save(path, array)
+    with pytest.raises(FrameError) as caught:
+        read_mask(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ")
+    assert "mask" in message and "0/1" in message and "(H, W)" in message
+    assert "°C" not in message and "Y16" not in message
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.eye(5, dtype=bool),
+        np.eye(5, dtype=np.uint8),
+        np.eye(5, dtype=np.int64),
+        np.eye(5, dtype=np.float32),
+        np.eye(5, dtype=np.uint8) * 255,
+    ],
+)
+def test_npy_masks_of_bool_integer_float_or_0_255_read_as_0_1(
+    tmp_path: Path, array: np.ndarray
+) -> None:
+    path = tmp_path / "m.npy"
+    np.save(path, array)
+    mask = read_mask(path)
+    assert mask.dtype == np.uint8
+    np.testing.assert_array_equal(mask, np.eye(5, dtype=np.uint8))
+
+
 def test_write_mask_png_rejects_a_three_dimensional_array(tmp_path: Path) -> None:
     with pytest.raises(FrameError, match=r"bad\.png.*\(H, W\)"):
         write_mask_png(tmp_path / "bad.png", np.zeros((4, 4, 3), np.uint8))
