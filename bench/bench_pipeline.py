@@ -24,7 +24,7 @@ Per segmenter (LiteRT threads "auto", the CPUs less one, unless named; 1 OpenCV 
 
 Each figure is the median of ``repeats`` runs, the segmenters interleaved run by run.
 
-    python -m bench.bench_pipeline            # 3 runs × 200 frames per segmenter
+    python -m bench.bench_pipeline            # 3 runs × 600 frames per segmenter
     python -m bench.bench_pipeline --quick    # 1 run × 40 frames, codebook and the shipped default
 """
 
@@ -169,12 +169,13 @@ def _one_run(
         "queue_drops": result["queue_drops"],
         "mosquitto_cpu_ms_per_frame": broker_cpu * 1e3 / max(result["frames"], 1),
         "subscriber_cpu_ms_per_frame": own_cpu * 1e3 / max(result["frames"], 1),
+        "thread_cpu_ms_per_frame": result["thread_cpu_ms_per_frame"],
     }
 
 
 def run(quick: bool = False) -> dict[str, Any]:
     """Time every segmenter end to end; medians over the runs."""
-    repeats, frames, subjects = (1, 40, 6) if quick else (3, 200, 12)
+    repeats, frames, subjects = (1, 40, 6) if quick else (3, 600, 12)
     segs = segmenters(quick)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in segs}
     with tempfile.TemporaryDirectory(prefix="thermoseg-bench-e2e-") as tmp:
@@ -200,8 +201,16 @@ def run(quick: bool = False) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for name, rows in runs.items():
         summary: dict[str, Any] = {
-            key: median(r[key] for r in rows) for key in rows[0] if key != "raw_invoke_fps"
+            key: median(r[key] for r in rows)
+            for key in rows[0]
+            if key not in ("raw_invoke_fps", "thread_cpu_ms_per_frame")
         }
+        summary["thread_cpu_ms_per_frame"] = _thread_cpu(rows)
+        summary["cpu_ms_per_frame_all"] = (
+            sum(summary["thread_cpu_ms_per_frame"].values())
+            + summary["mosquitto_cpu_ms_per_frame"]
+            + summary["subscriber_cpu_ms_per_frame"]
+        )
         raws = [r["raw_invoke_fps"] for r in rows if r["raw_invoke_fps"] is not None]
         summary["raw_invoke_fps"] = median(raws) if raws else None
         summary["overhead_ratio"] = (
@@ -219,6 +228,15 @@ def run(quick: bool = False) -> dict[str, Any]:
         "segmenters": table,
         "one_core": one_core,
         "per_run": runs,
+    }
+
+
+def _thread_cpu(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Median over the runs of each daemon thread's CPU ms per frame (threads named alike)."""
+    names = sorted({name for r in rows for name in r["thread_cpu_ms_per_frame"]})
+    return {
+        name: round(median(r["thread_cpu_ms_per_frame"].get(name, 0.0) for r in rows), 4)
+        for name in names
     }
 
 
@@ -280,6 +298,16 @@ def print_result(result: dict[str, Any]) -> None:
             for name, s in result["segmenters"].items()
         )
     )
+    cores = len(OPTIONS["cores"] or os.sched_getaffinity(0))
+    for name, s in result["segmenters"].items():
+        threads = ", ".join(
+            f"{t} {ms:.2f}" for t, ms in s["thread_cpu_ms_per_frame"].items() if ms >= 0.005
+        )
+        print(
+            f"{name}: CPU ms per frame by daemon thread: {threads}; with mosquitto and the "
+            f"subscriber {s['cpu_ms_per_frame_all']:.2f} ms, so {cores} cores allow at most "
+            f"{1e3 * cores / s['cpu_ms_per_frame_all']:.0f} frames/s"
+        )
     one = result.get("one_core")
     if one:
         print(

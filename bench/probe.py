@@ -12,6 +12,10 @@ place of ``edge.device.daemon.Outbox`` before the daemon starts; the daemon itse
 With ``--late-broker-after N`` the broker (``mqtt.port`` on loopback) is down while the first
 ``N`` frames are processed; then it is started here and the time until the outbox is empty is
 the drain time. The child's own peak RSS (``VmHWM``) is reported; mosquitto is another process.
+
+:class:`ThreadCpu` also reads each daemon thread's CPU clock every 50 ms while it runs, so the
+result says how much CPU per frame the capture, inference, analysis and MQTT threads each took
+in the running daemon (contention included), not only stage by stage as ``bench_budget`` does.
 """
 
 from __future__ import annotations
@@ -23,14 +27,14 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from edge.comms.outbox import Outbox
 
-__all__ = ["TimedOutbox", "main", "probe", "run_probe"]
+__all__ = ["ThreadCpu", "TimedOutbox", "main", "probe", "run_probe"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +85,66 @@ class TimedOutbox(Outbox):
             "capture_to_puback": [(self.acked_at[i] - self.captured_at[i]) * 1e3 for i in ids],
             "capture_to_put": [(self.put_at[i] - self.captured_at[i]) * 1e3 for i in ids],
             "put_to_puback": [(self.acked_at[i] - self.put_at[i]) * 1e3 for i in ids],
+        }
+
+
+class ThreadCpu:
+    """CPU seconds per thread name, from the ``warmup``-th processed frame to the end.
+
+    Start-up (imports, model loading, the first invokes) is left out: the baseline is read
+    when ``progress()`` first reaches ``warmup``; the last value seen while each thread was
+    alive ends it. The main thread (the supervisor, idle at 5 Hz) is not listed."""
+
+    PERIOD_S = 0.02
+
+    def __init__(self, progress: Callable[[], int], warmup: int = 10) -> None:
+        self.progress = progress
+        self.warmup = warmup
+        self.start_frames: int | None = None
+        self.end_frames = 0
+        self.base: dict[str, float] = {}
+        self.last: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="probe-cpu", daemon=True)
+
+    def __enter__(self) -> ThreadCpu:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.PERIOD_S):
+            frames = self.progress()
+            now = self._read()
+            if self.start_frames is None:
+                if frames >= self.warmup:
+                    self.start_frames, self.base = frames, now
+                continue
+            self.last.update(now)
+            self.end_frames = max(self.end_frames, frames)
+
+    def _read(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for thread in threading.enumerate():
+            if thread.ident is None or thread is self._thread or thread is threading.main_thread():
+                continue
+            try:
+                out[thread.name] = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+            except (OSError, ProcessLookupError):
+                continue  # it ended between the listing and the read
+        return out
+
+    def ms_per_frame(self) -> dict[str, float]:
+        """CPU ms per frame of each thread over the measured frames (empty if too few)."""
+        frames = self.end_frames - (self.start_frames or 0)
+        if self.start_frames is None or frames <= 0:
+            return {}
+        return {
+            name: round((cpu - self.base.get(name, 0.0)) * 1e3 / frames, 4)
+            for name, cpu in sorted(self.last.items())
         }
 
 
@@ -147,7 +211,13 @@ def probe(
         )
         watcher.start()
     started = time.monotonic()
-    summary = daemon.run(max_frames=None if late_broker_after is not None else max_frames)
+
+    def progress() -> int:
+        running = daemon.running
+        return 0 if running is None else running.pipeline.progress
+
+    with ThreadCpu(progress) as thread_cpu:
+        summary = daemon.run(max_frames=None if late_broker_after is not None else max_frames)
     wall = time.monotonic() - started
     if watcher is not None:
         watcher.join(10)
@@ -170,6 +240,7 @@ def probe(
         "alerts_stored": len(box.put_at),
         "alerts_acked": len(box.acked_at),
         "latencies_ms": box.latencies_ms(),
+        "thread_cpu_ms_per_frame": thread_cpu.ms_per_frame(),
         "vm_hwm_mb": round(_vm("VmHWM"), 1),
         "vm_rss_mb": round(_vm("VmRSS"), 1),
         **extra,

@@ -59,6 +59,11 @@ def test_make_bench_entry_writes_results_with_the_machine_and_the_pipeline(
         assert s["alerts_received"] == s["alerts_acked"]  # every PUBACKed alert reached a client
     assert segs["codebook"]["alerts_acked"] >= 1  # the abnormal-heavy replay raises alerts
     assert segs[f"tflite lite {DEFAULT_QUANT}"]["raw_invoke_fps"] > 0
+    # The running daemon's own threads, by name: the model's thread and the camera's both work.
+    threads = segs[f"tflite lite {DEFAULT_QUANT}"]["thread_cpu_ms_per_frame"]
+    assert threads["pipeline"] > 0 and threads["pipeline-analyse"] > 0
+    assert any(name.startswith("capture") and ms > 0 for name, ms in threads.items())
+    assert "MainThread" not in threads
     assert "Summary" in capsys.readouterr().out
 
 
@@ -85,6 +90,7 @@ def test_budget_bench_splits_each_frames_cpu_into_stages_and_sums_what_is_not_th
     ms = result["cpu_ms_per_frame"]
     assert set(bench_budget.STAGES) <= set(ms)
     assert ms["invoke"] > 0 and ms["preprocess"] > 0 and ms["analysis"] > 0 and ms["read"] > 0
+    assert ms["snapshots"] > 0  # the replay opens alerts, and each new one renders a snapshot
     outside = sum(v for k, v in ms.items() if k not in ("invoke", "non-model"))
     assert abs(ms["non-model"] - outside) < 1e-3  # rounding of each figure only
 
