@@ -44,6 +44,7 @@ class Salvage:
     damaged: int = 0  # read, but the checksum (or a column's type) says damaged
     unreadable: int = 0  # known to be there (id list) but SQLite refused them; a lower bound
     complete: bool = True  # False: more may be lost than damaged + unreadable, unknowably
+    last_id: int = 0  # the highest id the file shows was handed out: new ids go above it
 
     @property
     def lost(self) -> int:
@@ -122,6 +123,15 @@ def _index_ids(db: sqlite3.Connection) -> tuple[list[int], bool]:
     return ids[:_MAX_IDS], len(ids) <= _MAX_IDS
 
 
+def _sequence(db: sqlite3.Connection) -> int:
+    """The file's AUTOINCREMENT high-water mark, or 0 when it cannot be read."""
+    try:
+        row = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
+    except sqlite3.Error:
+        return 0
+    return row[0] if row is not None and isinstance(row[0], int) else 0
+
+
 def _read_by_id(db: sqlite3.Connection, msg_id: int, out: Salvage, seen: set[int]) -> bool:
     """One row the walk skipped, read by its id: True when read (intact or damaged)."""
     try:
@@ -147,9 +157,11 @@ def salvage(path: Path) -> Salvage:
     try:
         seen: set[int] = set()
         failed, stepped = _walk(db, out, seen)
+        out.last_id = max([_sequence(db), *seen])
         if not failed:
             return out  # the table read to its end: every row is read or counted damaged
         ids, ids_complete = _index_ids(db)
+        out.last_id = max([out.last_id, *ids])
         missing = [i for i in dict.fromkeys(ids) if i not in seen]
         for n, msg_id in enumerate(missing):
             if n >= _MAX_LOOKUPS or not _read_by_id(db, msg_id, out, seen):

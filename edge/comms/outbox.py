@@ -204,8 +204,10 @@ class Outbox:
             if got.complete
             else " at least: salvage INCOMPLETE, how many it held cannot be known (file kept)",
         )
+        # Ids keep increasing even when nothing could be read back (the index or the file's
+        # sequence still shows how far they went).
+        self._last_id = max(self._last_id, got.last_id, *(r[0] for r in rows[-1:]))
         if rows:
-            self._last_id = max(self._last_id, rows[-1][0])
             self.generation += 1  # ids below those handed out may reappear
         db = None
         try:
