@@ -34,6 +34,7 @@ _MAX_REGIONS = 256
 _MAX_IDS = 1_000_000
 _MAX_LOOKUPS = 10_000
 _BATCH = 256
+_PLAUSIBLE_ID = 2**53
 
 
 @dataclass
@@ -123,6 +124,12 @@ def _index_ids(db: sqlite3.Connection) -> tuple[list[int], bool]:
     return ids[:_MAX_IDS], len(ids) <= _MAX_IDS
 
 
+def _plausible(ids: list[int]) -> int:
+    """The highest id below 2**53: a garbled page may name any 64-bit id, and new ids going on
+    from near 2**63 would overflow (2**53 takes 285,000 years at 1,000 alerts a second)."""
+    return max([0, *(i for i in ids if i < _PLAUSIBLE_ID)])
+
+
 def _sequence(db: sqlite3.Connection) -> int:
     """The file's AUTOINCREMENT high-water mark, or 0 when it cannot be read."""
     try:
@@ -157,11 +164,11 @@ def salvage(path: Path) -> Salvage:
     try:
         seen: set[int] = set()
         failed, stepped = _walk(db, out, seen)
-        out.last_id = max([_sequence(db), *seen])
+        out.last_id = _plausible([_sequence(db), *seen])
         if not failed:
             return out  # the table read to its end: every row is read or counted damaged
         ids, ids_complete = _index_ids(db)
-        out.last_id = max([out.last_id, *ids])
+        out.last_id = max(out.last_id, _plausible(ids))
         missing = [i for i in dict.fromkeys(ids) if i not in seen]
         for n, msg_id in enumerate(missing):
             if n >= _MAX_LOOKUPS or not _read_by_id(db, msg_id, out, seen):

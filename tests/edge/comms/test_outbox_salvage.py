@@ -138,3 +138,19 @@ def test_a_record_whose_payload_turned_into_a_number_is_damage_not_an_alert_of_z
         assert [m.id for m in box.pending(limit=100)] == [ids[0], ids[2]]
     finally:
         box.close()
+
+
+def test_a_garbled_id_in_a_damaged_file_does_not_push_new_ids_to_an_overflow(
+    tmp_path: Path,
+) -> None:
+    """New ids go on above what the damaged file shows, but not from a number no outbox could
+    reach: the next id after 2**63 - 1 cannot be stored, and every put would fail."""
+    ids = _write(tmp_path, 8)
+    path = tmp_path / "outbox.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'messages'", (2**63 - 1,))
+    db.close()
+    _destroy(path, _root_page(path, "messages"))
+    with _open(tmp_path) as box:
+        assert box.health().lost == 8
+        assert box.put("t", b"after") == max(ids) + 1  # from the index's ids
