@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import sqlite3
 import time
 import zlib
@@ -19,13 +18,10 @@ __all__ = [
     "kind_of",
     "quarantine",
     "rollback",
-    "salvage",
 ]
 
 Row = tuple[int, str, bytes, int, float]
 StoredRow = tuple[int, str, bytes, int, float, int | None]  # a Row and its crc as read
-
-log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -132,33 +128,15 @@ def checksum(topic: str, payload: bytes) -> int:
 def intact(stored: StoredRow) -> Row | None:
     """The row when it is intact, None when damaged: the one rule for sending and salvage.
 
-    A present crc must match (SQLite reads a damaged data page without complaint). A NULL crc
-    is a row written before checksums existed: there is nothing to check, so it is trusted."""
+    A present crc must match (SQLite reads a damaged data page without complaint), and every
+    column must have its type. A NULL crc is a row written before checksums existed: there is
+    nothing to check, so it is trusted."""
     i, t, p, q, c, crc = stored
-    if crc is not None and crc != checksum(str(t), bytes(p)):
+    # A damaged record may hold any type: bytes(an int) would allocate that many bytes.
+    if not (isinstance(t, str) and isinstance(p, bytes) and isinstance(q, int)):
         return None
-    return int(i), str(t), bytes(p), int(q), float(c)
-
-
-def salvage(path: Path) -> tuple[list[Row], int]:
-    """Messages still intact in a quarantined file, in id order (best effort), and how many were
-    read but damaged (checksum mismatch: SQLite reads a damaged data page without complaint)."""
-    rows: list[Row] = []
-    bad = 0
-    try:
-        db = sqlite3.connect(str(path), isolation_level=None, timeout=1.0)
-    except sqlite3.Error:
-        return rows, bad
-    try:
-        cur = db.execute("SELECT id, topic, payload, qos, created, crc FROM messages ORDER BY id")
-        for stored in cur:
-            row = intact(stored)
-            if row is None:
-                bad += 1
-            else:
-                rows.append(row)
-    except (sqlite3.Error, TypeError, ValueError, UnicodeError) as exc:
-        log.warning("outbox %s: salvage stopped after %d message(s): %s", path, len(rows), exc)
-    finally:
-        db.close()
-    return rows, bad
+    if not isinstance(c, (int, float)) or not isinstance(crc, (int, type(None))):
+        return None
+    if crc is not None and crc != checksum(t, p):
+        return None
+    return int(i), t, p, q, float(c)

@@ -22,7 +22,9 @@ new messages wait in a bounded in-memory spill (``spill_max_messages``/``spill_m
 the publisher sends like stored ones, and every ``retry_s`` the disk is tried again; once it
 takes writes the spill is written back with its ids, so order and acknowledgements hold. A
 damaged file (at start or later) is renamed aside as ``<name>.corrupt-<UTC time>``, logged at
-ERROR and counted, whatever can still be read from it is carried over, and a fresh file is made.
+ERROR and counted, whatever can still be read from it is carried over (past damaged pages too),
+what cannot is counted as lost, and a fresh file is made; when how many messages the file held
+cannot be known, :attr:`OutboxHealth.salvage_incomplete` counts it.
 A disk that cannot even be opened at start leaves the outbox in memory until it can. Messages
 the spill's bound pushes out are logged at ERROR and counted as lost (:meth:`Outbox.health`).
 """
@@ -42,6 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edge.comms import _outbox_db as store
 from edge.comms import _outbox_table as table
+from edge.comms._outbox_salvage import salvage
 from edge.comms._outbox_table import BoundedTable, Row
 from edge.comms._spill import Spill
 from edge.errors import PublishError
@@ -94,6 +97,9 @@ class OutboxHealth:
     in_memory: int  # messages waiting in the memory spill
     lost: int  # pushed out of the memory spill by its bound, or damaged on disk, since start
     quarantined: int  # damaged files set aside since start
+    # Quarantined files whose salvage could not finish: how many messages they held is not
+    # known, so more may be lost than ``lost`` counts.
+    salvage_incomplete: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
@@ -129,7 +135,8 @@ class Outbox:
         self._disk_depth = 0
         self._disk_dropped = 0
         self.quarantined = 0
-        self._damaged = 0  # messages found damaged in a quarantined file: lost
+        self.salvage_incomplete = 0
+        self._damaged = 0  # messages found damaged or unreadable in a quarantined file: lost
         # Bumped when messages with ids below ones already handed out may appear (a disk that
         # comes back, a salvaged file): the publisher then re-reads the outbox from the start.
         self.generation = 0
@@ -178,21 +185,29 @@ class Outbox:
             self._db = None
         aside = store.quarantine(self.path)
         self.quarantined += 1
-        rows, bad = store.salvage(aside)
+        got = salvage(aside)
+        rows, bad = got.rows, got.lost
         self._damaged += bad
+        if not got.complete:
+            self.salvage_incomplete += 1
         log.error(
             "outbox %s is DAMAGED (%s): set aside as %s (%d damaged file(s) so far), "
-            "%d message(s) read back from it, %d damaged message(s) LOST; starting a fresh "
-            "outbox",
+            "%d message(s) read back from it, %d damaged or unreadable message(s) LOST%s; "
+            "starting a fresh outbox",
             self.path,
             exc,
-            aside.name,
+            aside,
             self.quarantined,
             len(rows),
             bad,
+            ""
+            if got.complete
+            else " at least: salvage INCOMPLETE, how many it held cannot be known (file kept)",
         )
+        # Ids keep increasing even when nothing could be read back (the index or the file's
+        # sequence still shows how far they went).
+        self._last_id = max(self._last_id, got.last_id, *(r[0] for r in rows[-1:]))
         if rows:
-            self._last_id = max(self._last_id, rows[-1][0])
             self.generation += 1  # ids below those handed out may reappear
         db = None
         try:
@@ -276,6 +291,7 @@ class Outbox:
                 len(self._spill),
                 self._spill.dropped + self._damaged,
                 self.quarantined,
+                self.salvage_incomplete,
             )
 
     def _conn(self) -> sqlite3.Connection:

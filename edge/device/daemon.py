@@ -79,6 +79,7 @@ class RunSummary:
     outbox_reason: str | None = None
     outbox_lost: int = 0
     outbox_quarantined: int = 0
+    outbox_salvage_incomplete: int = 0  # set-aside files whose message count is unknowable
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``schema`` first) for ``run --summary-json``."""
@@ -138,6 +139,8 @@ class RunningDaemon:
             box += f", {health.lost} LOST"
         if health.quarantined:
             box += f", {health.quarantined} damaged file(s) set aside"
+        if health.salvage_incomplete:
+            box += f" ({health.salvage_incomplete} not fully read: more may be LOST)"
         return (
             f"{self.stats.frames} frames, {self.stats.fps():.1f} fps, camera {cam}, "
             f"MQTT {mqtt}, outbox {box}{clock}"
@@ -174,6 +177,7 @@ def _health_fields(outbox: Outbox) -> dict[str, Any]:
         "outbox_reason": h.reason,
         "outbox_lost": h.lost,
         "outbox_quarantined": h.quarantined,
+        "outbox_salvage_incomplete": h.salvage_incomplete,
     }
 
 
