@@ -47,13 +47,13 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.core._median import median
-from edge.core.imaging import body_from_celsius, body_mask, components_in_bounds, find_midline
+from edge.core._delta_t import Rule
+from edge.core._regions import Region, find_regions, rounded
+from edge.core.imaging import body_from_celsius, body_mask, find_midline
 from edge.core.roi import BreastROI, full_frame_roi
 from edge.core.table1 import table1_grade
 from edge.errors import FrameError
@@ -63,7 +63,6 @@ __all__ = ["GRADES", "Analysis", "AnalysisConfig", "Grade", "Region", "Rule", "a
 log = logging.getLogger(__name__)
 
 Grade = Literal["none", "initial", "middle", "advanced"]
-Rule = Literal["focal_delta_t", "diffuse_delta_t", "baseline_excess", "region"]
 GRADES: tuple[str, ...] = ("none", "initial", "middle", "advanced")
 
 
@@ -157,51 +156,6 @@ class AnalysisConfig(BaseModel):
     )
 
 
-def _r(value: float | None, digits: int = 3) -> float | None:
-    return None if value is None else round(float(value), digits)
-
-
-@dataclass(frozen=True)
-class Region:
-    """One warm region; coordinates are pixels of the analysed mask, (x, y) = (column, row)."""
-
-    id: int
-    bbox: tuple[int, int, int, int]
-    area_px: int
-    area_pct: float
-    centroid: tuple[float, float]
-    side: Literal["left", "right"]
-    max_c: float | None = None
-    mean_c: float | None = None
-    delta_t_c: float | None = None
-    delta_t_peak_c: float | None = None
-    excess_c: float | None = None
-    roi_overlap: float = 1.0
-    counted: bool = True
-    rule: Rule | None = None
-    reason: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable view (floats rounded to 3 decimals)."""
-        return {
-            "id": self.id,
-            "bbox": list(self.bbox),
-            "area_px": self.area_px,
-            "area_pct": _r(self.area_pct),
-            "centroid": [_r(self.centroid[0]), _r(self.centroid[1])],
-            "side": self.side,
-            "max_c": _r(self.max_c),
-            "mean_c": _r(self.mean_c),
-            "delta_t_c": _r(self.delta_t_c),
-            "delta_t_peak_c": _r(self.delta_t_peak_c),
-            "excess_c": _r(self.excess_c),
-            "roi_overlap": _r(self.roi_overlap),
-            "counted": self.counted,
-            "rule": self.rule,
-            "reason": self.reason,
-        }
-
-
 @dataclass(frozen=True)
 class Analysis:
     """The regions of one frame, the body midline and the frame's grade."""
@@ -227,9 +181,9 @@ class Analysis:
             "regions": [r.to_dict() for r in self.regions],
             "grade": self.grade,
             "abnormal": self.abnormal,
-            "midline_x": _r(self.midline_x),
+            "midline_x": rounded(self.midline_x),
             "body_area_px": self.body_area_px,
-            "score": _r(self.score),
+            "score": rounded(self.score),
         }
 
 
@@ -247,107 +201,6 @@ def _grade(regions: list[Region], middle_pct: float) -> Grade:
     if any(r.area_pct > middle_pct for r in counted):
         return "middle"
     return "initial"
-
-
-@dataclass(frozen=True)
-class _Measure:
-    """Temperatures of one region (°C), against its mirror site and its breast."""
-
-    max_c: float
-    mean_c: float
-    delta: float | None
-    peak: float | None
-    excess: float | None
-
-
-def _measure(
-    ys: np.ndarray,
-    xs: np.ndarray,
-    celsius: npt.NDArray[np.float32],
-    smooth: npt.NDArray[np.float32],
-    reference: npt.NDArray[np.float32],
-    midline: float,
-    side_median: float | None,
-    quantile: float,
-) -> _Measure:
-    values = celsius[ys, xs]
-    max_c, mean_c = float(values.max()), _mean(values)
-    mx = np.rint(2.0 * midline - xs).astype(np.intp)
-    ok = (mx >= 0) & (mx < celsius.shape[1])
-    delta = peak = None
-    if ok.any():
-        # Left and right are never pixel-aligned: a pixel's peak ΔT is taken against the
-        # warmest smoothed pixel near its mirror site, so symmetric warmth never counts.
-        diff = smooth[ys[ok], xs[ok]] - reference[ys[ok], mx[ok]]
-        delta = _mean(diff)
-        peak = _quantile(diff, quantile)
-    excess = None if side_median is None else mean_c - side_median
-    return _Measure(max_c, mean_c, delta, peak, excess)
-
-
-def _mean(values: np.ndarray) -> float:
-    """``float(values.mean())``, the same arithmetic (so the same bits) without its generic
-    machinery, which costs more than the sum itself on a region's pixels."""
-    total = np.add.reduce(values, dtype=np.float64 if values.dtype.kind in "biu" else None)
-    return float(total.dtype.type(total / np.intp(values.size)))
-
-
-def _quantile(values: npt.NDArray[np.floating[Any]], q: float) -> float:
-    """``float(np.quantile(values, q))`` (its default linear method, the same arithmetic and so
-    the same bits) without its generic machinery, which costs ~10x more on a region's pixels."""
-    n = values.size
-    virtual = (n - 1) * q
-    lo = int(np.floor(virtual))
-    hi = min(lo + 1, n - 1)
-    part = np.partition(values, (lo, hi) if hi != lo else lo)
-    a, b = part[lo], part[hi]
-    t = virtual - lo
-    diff = b - a
-    # numpy's _lerp: from the nearer end, in the array's dtype (a Python float weight is weak).
-    return float(b - diff * (1 - t)) if t >= 0.5 else float(a + diff * t)
-
-
-def _rule(
-    m: _Measure | None, overlap: float, area_pct_roi: float, cfg: AnalysisConfig
-) -> tuple[Rule | None, str]:
-    """Which rule makes a region count, or why it does not."""
-    if cfg.decision == "regions":
-        return "region", ""
-    if overlap < cfg.roi_min_overlap:
-        return None, "outside the breast ROI"
-    if m is None:  # pseudo-colour: no temperatures to compare
-        return "region", ""
-    if m.peak is not None and m.peak >= cfg.focal_delta_t_c:
-        return "focal_delta_t", ""
-    if (
-        m.delta is not None
-        and m.delta >= cfg.diffuse_delta_t_c
-        and area_pct_roi >= cfg.diffuse_min_area_pct
-    ):
-        return "diffuse_delta_t", ""
-    if (
-        cfg.baseline_excess_c is not None
-        and m.excess is not None
-        and m.excess >= cfg.baseline_excess_c
-    ):
-        return "baseline_excess", ""
-    if m.peak is None:
-        return None, "no contralateral site in the frame"
-    return None, "symmetric: ΔT below the focal and diffuse thresholds"
-
-
-def _score(m: _Measure | None, area_pct_roi: float, cfg: AnalysisConfig) -> float:
-    """The largest threshold factor at which a region in the ROI still counts."""
-    if m is None or cfg.decision == "regions":
-        return 1.0
-    ratios = [0.0]
-    if m.peak is not None:
-        ratios.append(m.peak / cfg.focal_delta_t_c)
-    if m.delta is not None and area_pct_roi >= cfg.diffuse_min_area_pct:
-        ratios.append(m.delta / cfg.diffuse_delta_t_c)
-    if cfg.baseline_excess_c is not None and m.excess is not None:
-        ratios.append(m.excess / cfg.baseline_excess_c)
-    return max(ratios)
 
 
 def analyse(
@@ -390,65 +243,14 @@ def analyse(
     if roi is None:
         roi = full_frame_roi(shape, body_b)
         roi = replace(roi, midline_x=find_midline(body_b, cfg.midline, cfg.midline_search_frac))
-    midline = roi.midline_x
-    roi_area = max(int(np.count_nonzero(roi.mask)), 1)  # a 0/1 mask: its sum
     min_area = max(cfg.min_region_px, int(np.ceil(cfg.min_region_frac * denom)))
-
-    # Labels of the part of the mask that holds regions (origin ox, oy), stats and centroids in
-    # frame pixels.
-    if fg.any():
-        n, labels, stats, centroids, (ox, oy) = components_in_bounds(fg)
-    else:  # most frames segment nothing: labelling would find no component anyway
-        n, labels, stats, centroids = 1, fg, np.zeros((1, 5), np.int32), np.zeros((1, 2))
-        ox = oy = 0
-    found = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
-    found.sort(key=lambda i: (-int(stats[i, cv2.CC_STAT_AREA]), i))
-    smooth = reference = side_medians = None
-    if found and celsius is not None:
-        smooth, reference = _smoothed(celsius, roi.chest_width_px, cfg)
-        side_medians = _side_medians(celsius, roi)
-    regions: list[Region] = []
-    score = 0.0
-    for rid, i in enumerate(found, start=1):
-        x, y, w, h, area = (int(v) for v in stats[i, :5])
-        cx, cy = float(centroids[i][0]), float(centroids[i][1])
-        # Only the region's bounding box can hold its pixels (same pixels, same order).
-        ys, xs = np.nonzero(labels[y - oy : y - oy + h, x - ox : x - ox + w] == i)
-        ys += y
-        xs += x
-        overlap = _mean(roi.mask[ys, xs])
-        side: Literal["left", "right"] = "left" if cx < midline else "right"
-        measure = None
-        if celsius is not None and smooth is not None and reference is not None and side_medians:
-            measure = _measure(
-                ys, xs, celsius, smooth, reference, midline, side_medians[side], cfg.peak_quantile
-            )
-        rule, reason = _rule(measure, overlap, 100.0 * area / roi_area, cfg)
-        if overlap >= cfg.roi_min_overlap or cfg.decision == "regions":
-            score = max(score, _score(measure, 100.0 * area / roi_area, cfg))
-        regions.append(
-            Region(
-                id=rid,
-                bbox=(x, y, w, h),
-                area_px=area,
-                area_pct=100.0 * area / denom,
-                centroid=(cx, cy),
-                side=side,
-                max_c=None if measure is None else measure.max_c,
-                mean_c=None if measure is None else measure.mean_c,
-                delta_t_c=None if measure is None else measure.delta,
-                delta_t_peak_c=None if measure is None else measure.peak,
-                excess_c=None if measure is None else measure.excess,
-                roi_overlap=overlap,
-                counted=rule is not None,
-                rule=rule,
-                reason=reason,
-            )
-        )
+    found = find_regions(fg, celsius, roi, min_area, denom, cfg)
+    regions = found.regions
     if cfg.grading == "table1":
+        labels, (ox, oy) = found.labels, found.origin
         full = np.zeros(shape, dtype=labels.dtype)
         full[oy : oy + labels.shape[0], ox : ox + labels.shape[1]] = labels
-        grade = _table1(full, found, regions, roi, cfg)
+        grade = _table1(full, found.ids, regions, roi, cfg)
     else:
         grade = _grade(regions, cfg.middle_area_pct)
     abnormal = GRADES.index(grade) >= GRADES.index(cfg.abnormal_from)
@@ -456,27 +258,10 @@ def analyse(
         regions=tuple(regions),
         grade=grade,
         abnormal=abnormal,
-        midline_x=float(midline),
+        midline_x=float(roi.midline_x),
         body_area_px=body_area,
-        score=score,
+        score=found.score,
     )
-
-
-def _smoothed(
-    celsius: npt.NDArray[np.float32], chest_px: float, cfg: AnalysisConfig
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """The frame smoothed by ``blur_frac`` and its local maximum over ``align_frac`` (°C)."""
-    sigma = cfg.blur_frac * chest_px
-    smooth = np.asarray(
-        cv2.GaussianBlur(celsius, (0, 0), sigma) if sigma >= 0.3 else celsius, dtype=np.float32
-    )
-    if cfg.mirror_reference == "mean":
-        return smooth, smooth  # both sides smoothed alike: symmetric warmth cancels
-    radius = round(cfg.align_frac * chest_px)
-    if radius < 1:
-        return smooth, smooth
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    return smooth, np.asarray(cv2.dilate(smooth, kernel), dtype=np.float32)
 
 
 def _table1(
@@ -494,23 +279,3 @@ def _table1(
         middle_size_mm=cfg.table1_middle_size_mm,
         full_fraction=cfg.table1_full_fraction,
     ).grade
-
-
-def _side_medians(
-    celsius: npt.NDArray[np.float32], roi: BreastROI
-) -> dict[Literal["left", "right"], float | None]:
-    """Median °C of each side's ROI (the breast's own baseline), None where it is empty."""
-    # Only the crop box is searched when it holds the whole ROI (find_roi's always does), and
-    # each side is a column slice: no frame-size masks per side.
-    x0, y0, x1, y1 = roi.box
-    inside = roi.mask[y0:y1, x0:x1] > 0
-    if np.count_nonzero(inside) != np.count_nonzero(roi.mask):
-        x0, y0, x1, y1 = 0, 0, roi.mask.shape[1], roi.mask.shape[0]
-        inside = roi.mask > 0
-    box = celsius[y0:y1, x0:x1]
-    split = min(max(int(np.ceil(roi.midline_x)) - x0, 0), x1 - x0)  # x < midline_x before it
-    left, right = box[:, :split][inside[:, :split]], box[:, split:][inside[:, split:]]
-    return {
-        "left": median(left) if left.size else None,
-        "right": median(right) if right.size else None,
-    }
