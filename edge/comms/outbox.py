@@ -44,9 +44,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from edge.comms import _outbox_db as store
 from edge.comms import _outbox_table as table
-from edge.comms._outbox_salvage import salvage
-from edge.comms._outbox_table import BoundedTable, Row
-from edge.comms._spill import Spill
+from edge.comms._outbox_storage import OutboxStorage
+from edge.comms._outbox_table import Row
 from edge.errors import PublishError
 
 __all__ = ["Outbox", "OutboxConfig", "OutboxHealth", "OutboxMessage"]
@@ -116,164 +115,16 @@ class OutboxMessage:
     created: float
 
 
-class Outbox:
+class Outbox(OutboxStorage):
     """A bounded, persistent FIFO of MQTT messages; thread-safe; degrades to memory, never raises
     on a storage failure (see the module docstring)."""
 
     def __init__(self, path: Path, cfg: OutboxConfig) -> None:
-        self.path = Path(path)
-        self.cfg = cfg
         self._lock = threading.Lock()
-        self._table = BoundedTable(self.path, cfg)
-        self._db: sqlite3.Connection | None = None
-        self._closed = False
-        self._spill = Spill(cfg.spill_max_messages, cfg.spill_max_bytes, cfg.drop_policy)
-        self._degraded: str | None = None
-        self._corrupt = False
-        self._next_retry = 0.0
-        self._deferred_acks: set[int] = set()  # acked while the disk refused the DELETE
-        self._disk_depth = 0
-        self._disk_dropped = 0
-        self.quarantined = 0
-        self.salvage_incomplete = 0
-        self._damaged = 0  # messages found damaged or unreadable in a quarantined file: lost
-        # Bumped when messages with ids below ones already handed out may appear (a disk that
-        # comes back, a salvaged file): the publisher then re-reads the outbox from the start.
-        self.generation = 0
-        self._last_id = 0
-        try:
-            self._open()
-        except sqlite3.Error as exc:
-            self._degrade(exc, "open")
-        except OSError as exc:
-            if not self._mkdir_failed(exc):
-                self._degrade(exc, "open")
-        if self._db is None:
-            # Memory only from the start: ids above any a disk outbox could hold, so the
-            # spill sorts after whatever the disk keeps once it is readable again.
-            self._last_id = int(time.time() * 1000)
-
-    def _mkdir_failed(self, exc: OSError) -> bool:
-        if self.path.parent.is_dir():
-            return False
-        raise PublishError(
-            f"outbox {self.path}: cannot create its folder ({exc}); "
-            "expected a writable file under the state directory"
-        ) from exc
+        super().__init__(path, cfg)
 
     def __repr__(self) -> str:
         return f"Outbox({self.path}, policy={self.cfg.drop_policy}, max={self.cfg.max_messages})"
-
-    # -- storage state ------------------------------------------------------------------------
-    def _open(self) -> None:
-        """Connect; a damaged file is quarantined and replaced. Raises what cannot be helped."""
-        try:
-            db = store.connect(self.path, self._last_id)
-        except sqlite3.DatabaseError as exc:
-            if not store.is_corruption(exc):
-                raise
-            db = self._replace_corrupt(exc)
-        (seq,) = db.execute(
-            "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'messages'"
-        ).fetchone()
-        self._last_id = max(self._last_id, int(seq))
-        self._db, self._corrupt = db, False
-
-    def _replace_corrupt(self, exc: BaseException) -> sqlite3.Connection:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-        aside = store.quarantine(self.path)
-        self.quarantined += 1
-        got = salvage(aside)
-        rows, bad = got.rows, got.lost
-        self._damaged += bad
-        if not got.complete:
-            self.salvage_incomplete += 1
-        log.error(
-            "outbox %s is DAMAGED (%s): set aside as %s (%d damaged file(s) so far), "
-            "%d message(s) read back from it, %d damaged or unreadable message(s) LOST%s; "
-            "starting a fresh outbox",
-            self.path,
-            exc,
-            aside,
-            self.quarantined,
-            len(rows),
-            bad,
-            ""
-            if got.complete
-            else " at least: salvage INCOMPLETE, how many it held cannot be known (file kept)",
-        )
-        # Ids keep increasing even when nothing could be read back (the index or the file's
-        # sequence still shows how far they went).
-        self._last_id = max(self._last_id, got.last_id, *(r[0] for r in rows[-1:]))
-        if rows:
-            self.generation += 1  # ids below those handed out may reappear
-        db = None
-        try:
-            db = store.connect(self.path, self._last_id)
-            with table.transaction(db):
-                table.insert(db, rows)
-                table.count_drops(db, bad)
-        except (sqlite3.Error, OSError):
-            if db is not None:
-                db.close()
-            self._spill.prepend(rows)  # no fresh file either (disk full too): keep them in memory
-            self._spill.unpersisted_drops += bad
-            raise
-        return db
-
-    def _degrade(self, exc: BaseException, doing: str) -> None:
-        """A storage failure: keep going in memory, try the disk again in ``retry_s``."""
-        reason = f"{store.kind_of(exc)} ({doing}: {exc})"
-        self._table.bytes_bound = None  # a rolled-back put may have moved it
-        self._corrupt = self._corrupt or store.is_corruption(exc)
-        self._next_retry = time.monotonic() + self.cfg.retry_s
-        if self._degraded is None:
-            log.error(
-                "outbox %s DEGRADED: %s; messages are kept in memory (at most %d) and still "
-                "sent; the disk is tried again every %g s",
-                self.path,
-                reason,
-                self.cfg.spill_max_messages,
-                self.cfg.retry_s,
-            )
-        self._degraded = reason
-
-    def _recover(self, force: bool = False) -> None:
-        """Try the disk again (lock held): reopen, write the spill back, leave degraded mode."""
-        if self._degraded is None or self._closed:
-            return
-        if not force and time.monotonic() < self._next_retry:
-            return
-        try:
-            if self._corrupt and self._db is not None:
-                self._db = self._replace_corrupt(sqlite3.DatabaseError(self._degraded))
-                self._corrupt = False
-            if self._db is None:
-                self._open()
-                self.generation += 1  # what the disk kept has ids below those in memory
-            db = self._conn()
-            spilled = self._spill.items()
-            with table.transaction(db):
-                db.executemany(
-                    "DELETE FROM messages WHERE id = ?", [(i,) for i in self._deferred_acks]
-                )
-                table.insert(db, spilled)
-                table.count_drops(db, self._spill.unpersisted_drops)
-        except (sqlite3.Error, OSError) as exc:
-            self._degrade(exc, "retry")
-            return
-        self._table.bytes_bound = None
-        self._deferred_acks.clear()
-        self._spill.clear()
-        log.warning(
-            "outbox %s recovered (was: %s): %d message(s) written back from memory",
-            self.path,
-            self._degraded,
-            len(spilled),
-        )
-        self._degraded = None
 
     def retry(self, force: bool = False) -> bool:
         """Try a refusing disk again (at most every ``retry_s`` unless ``force``); True when
@@ -293,11 +144,6 @@ class Outbox:
                 self.quarantined,
                 self.salvage_incomplete,
             )
-
-    def _conn(self) -> sqlite3.Connection:
-        if self._db is None:
-            raise PublishError(f"outbox {self.path} is closed")
-        return self._db
 
     # -- messages -------------------------------------------------------------------------------
     def put(self, topic: str, payload: bytes, qos: int = 1) -> int:
