@@ -31,12 +31,13 @@ outside the model. The broker (mosquitto) is another process and is not counted 
 from __future__ import annotations
 
 import logging
+import math
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_main, lite_model, median, print_table, replay_files
+from bench.common import bench_main, lite_model, median, print_table, replay_files, thread_cpu_s
 
 __all__ = ["STAGES", "TARGET_NON_MODEL_MS", "run"]
 
@@ -56,12 +57,10 @@ STAGES = (
 )
 
 
-def _thread_cpu(thread: Any) -> float:
-    """CPU seconds of another thread of this process (0 when it has gone)."""
-    try:
-        return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
-    except (OSError, TypeError, AttributeError):
-        return 0.0
+def _mqtt_cpu(publisher: Any) -> float:
+    """CPU seconds of the publisher's network thread (0 when it has gone)."""
+    seconds = thread_cpu_s(publisher._thread)
+    return 0.0 if math.isnan(seconds) else seconds
 
 
 def _no_op() -> None:
@@ -101,7 +100,7 @@ def _one_pass(
     for _ in range(WARMUP):  # first invokes and lazy imports are not the steady state
         warm = prepare(source.read(), pre_cfg)  # type: ignore[arg-type]
         decide(warm, seg.segment(warm.image), ana_cfg)
-    mqtt_start = _thread_cpu(publisher._thread)
+    mqtt_start = _mqtt_cpu(publisher)
     for _ in range(frames):
         t0 = tt()
         frame = source.read()
@@ -137,7 +136,7 @@ def _one_pass(
     deadline = time.monotonic() + 10
     while outbox.depth() and time.monotonic() < deadline:
         time.sleep(0.02)
-    cpu["mqtt"] = _thread_cpu(publisher._thread) - mqtt_start
+    cpu["mqtt"] = _mqtt_cpu(publisher) - mqtt_start
     publisher.stop()
     outbox.close()
     seg.close()

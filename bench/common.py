@@ -16,6 +16,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -41,6 +42,7 @@ __all__ = [
     "proc_status_mb",
     "process_cpu_s",
     "replay_files",
+    "thread_cpu_s",
     "wait_peak_rss_mb",
     "write_config",
 ]
@@ -149,6 +151,14 @@ def process_cpu_s(pid: int) -> float:
     except (OSError, IndexError):
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_s(thread: threading.Thread) -> float:
+    """CPU seconds of a Python thread of this process (its own clock; NaN once it has gone)."""
+    try:
+        return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))  # type: ignore[arg-type]
+    except (OSError, TypeError):
+        return float("nan")
 
 
 @contextlib.contextmanager

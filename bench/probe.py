@@ -13,9 +13,10 @@ With ``--late-broker-after N`` the broker (``mqtt.port`` on loopback) is down wh
 ``N`` frames are processed; then it is started here and the time until the outbox is empty is
 the drain time. The child's own peak RSS (``VmHWM``) is reported; mosquitto is another process.
 
-:class:`ThreadCpu` also reads each daemon thread's CPU clock every 50 ms while it runs, so the
-result says how much CPU per frame the capture, inference, analysis and MQTT threads each took
-in the running daemon (contention included), not only stage by stage as ``bench_budget`` does.
+:class:`ThreadCpu` also reads each daemon thread's CPU clock, and the process's, every 20 ms
+while it runs, so the result says how much CPU per frame the capture, inference, analysis and
+MQTT threads each took in the running daemon (contention included), and the process as a whole
+(LiteRT's native worker threads too), not only stage by stage as ``bench_budget`` does.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 import threading
@@ -32,6 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bench.common import thread_cpu_s
 from edge.comms.outbox import Outbox
 
 __all__ = ["ThreadCpu", "TimedOutbox", "main", "probe", "run_probe"]
@@ -89,11 +92,14 @@ class TimedOutbox(Outbox):
 
 
 class ThreadCpu:
-    """CPU seconds per thread name, from the ``warmup``-th processed frame to the end.
+    """CPU seconds per thread name, and of the whole process, from the ``warmup``-th processed
+    frame to the end.
 
     Start-up (imports, model loading, the first invokes) is left out: the baseline is read
     when ``progress()`` first reaches ``warmup``; the last value seen while each thread was
-    alive ends it. The main thread (the supervisor, idle at 5 Hz) is not listed."""
+    alive ends it. Python's threads are listed by name; ``other`` is the rest of the process's
+    CPU over the same window: LiteRT's own worker threads (native, not Python threads), the
+    main thread (the supervisor) and this sampler."""
 
     PERIOD_S = 0.02
 
@@ -127,25 +133,32 @@ class ThreadCpu:
             self.end_frames = max(self.end_frames, frames)
 
     def _read(self) -> dict[str, float]:
-        out: dict[str, float] = {}
+        out: dict[str, float] = {_PROCESS: time.process_time()}
         for thread in threading.enumerate():
-            if thread.ident is None or thread is self._thread or thread is threading.main_thread():
+            if thread is self._thread or thread is threading.main_thread():
                 continue
-            try:
-                out[thread.name] = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
-            except (OSError, ProcessLookupError):
-                continue  # it ended between the listing and the read
+            seconds = thread_cpu_s(thread)
+            if not math.isnan(seconds):  # NaN: it ended between the listing and the read
+                out[thread.name] = seconds
         return out
 
     def ms_per_frame(self) -> dict[str, float]:
-        """CPU ms per frame of each thread over the measured frames (empty if too few)."""
+        """CPU ms per frame of each Python thread, ``other`` and ``process`` (the sum) over the
+        measured frames; empty if too few were measured."""
         frames = self.end_frames - (self.start_frames or 0)
         if self.start_frames is None or frames <= 0:
             return {}
-        return {
-            name: round((cpu - self.base.get(name, 0.0)) * 1e3 / frames, 4)
+        ms = {
+            name: (cpu - self.base.get(name, 0.0)) * 1e3 / frames
             for name, cpu in sorted(self.last.items())
         }
+        process = ms.pop(_PROCESS)
+        ms["other"] = max(0.0, process - sum(ms.values()))
+        ms[_PROCESS] = process
+        return {name: round(value, 4) for name, value in ms.items()}
+
+
+_PROCESS = "process"
 
 
 def _late_broker(daemon: Any, port: int, after: int, workdir: Path, out: dict[str, Any]) -> None:

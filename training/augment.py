@@ -49,7 +49,10 @@ class AugmentConfig(BaseModel):
         default=0.0, ge=0.0, le=0.5, description="max stretch of one axis, ± fraction"
     )
     gradient_c: float = Field(
-        default=0.0, ge=0.0, le=5.0, description="max linear ramp across the frame, °C"
+        default=0.0,
+        ge=0.0,
+        le=5.0,
+        description="max slope of a linear ramp in a random direction, °C per frame width/height",
     )
     texture_c: float = Field(
         default=0.0, ge=0.0, le=2.0, description="max standard deviation of smooth texture, °C"
@@ -128,11 +131,13 @@ def _affine(
 
 
 def _ramp(rng: np.random.Generator, h: int, w: int, amplitude: float) -> npt.NDArray[np.float32]:
-    """A linear ramp of ``amplitude`` °C across the frame in a random direction, zero mean."""
+    """A linear ramp in a random direction, about zero mean: ``amplitude`` °C per frame width
+    along x and per frame height along y, weighted by the direction's cosine and sine."""
     theta = float(rng.uniform(0.0, 2.0 * np.pi))
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    along = np.cos(theta) * (xx - w / 2.0) / w + np.sin(theta) * (yy - h / 2.0) / h
-    return (amplitude * along).astype(np.float32)
+    # Two 1-D ramps broadcast: the same float32 arithmetic per pixel as on full coordinate grids.
+    xs = np.cos(theta) * (np.arange(w, dtype=np.float32) - w / 2.0) / w
+    ys = np.sin(theta) * (np.arange(h, dtype=np.float32) - h / 2.0) / h
+    return (amplitude * (xs[None, :] + ys[:, None])).astype(np.float32)
 
 
 def _texture(rng: np.random.Generator, h: int, w: int, sd: float) -> npt.NDArray[np.float32]:

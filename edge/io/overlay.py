@@ -67,8 +67,10 @@ def write_png(path: str | Path, image: np.ndarray) -> Path:
             f"{path}: cannot write a {image.dtype} {image.shape} image as PNG; expected uint8 "
             "RGB (H, W, 3) or grey (H, W), not empty"
         )
-    data = image[..., ::-1] if image.ndim == 3 else image  # RGB -> OpenCV's BGR
-    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(data))
+    data = np.ascontiguousarray(image)
+    if image.ndim == 3:  # RGB -> OpenCV's BGR (cvtColor: a reversed view copies slowly)
+        data = cv2.cvtColor(data, cv2.COLOR_RGB2BGR)
+    ok, encoded = cv2.imencode(".png", data)
     if not ok:
         raise FrameError(f"{path}: PNG encoding failed for {image.dtype} {image.shape}")
     return write_bytes_atomically(path, encoded.tobytes())

@@ -141,16 +141,24 @@ def test_shuffled_stream_keeps_every_mask_with_its_image(tmp_path: Path) -> None
 
 
 def test_domain_augmentation_off_by_default_draws_the_same_frames_as_before() -> None:
-    # The new knobs at 0 draw nothing: a run with the old settings reproduces bit for bit.
+    # The new knobs at 0 draw nothing: the generator is left exactly where the original
+    # augmentation (flip, rotation, shift, offset, noise) leaves it, so old runs reproduce.
     celsius, mask = _disc_frame(60, 50)
-    old = augment(celsius, mask, np.random.default_rng(7), AugmentConfig())
-    new = augment(
-        celsius,
-        mask,
-        np.random.default_rng(7),
-        AugmentConfig(scale=0.0, aspect=0.0, gradient_c=0.0, texture_c=0.0),
-    )
-    assert np.array_equal(old[0], new[0]) and np.array_equal(old[1], new[1])
+    rng = np.random.default_rng(7)
+    augment(celsius, mask, rng, AugmentConfig())
+    replay = np.random.default_rng(7)
+    replay.random()  # flip
+    replay.uniform(-8.0, 8.0)  # rotation
+    replay.uniform(-0.05, 0.05)  # shift x
+    replay.uniform(-0.05, 0.05)  # shift y
+    replay.uniform(-1.0, 1.0)  # offset
+    replay.normal(0.0, 0.05, size=celsius.shape)  # noise
+    assert rng.random() == replay.random()
+    # ...while each domain knob does draw (so the check above can fail).
+    for knob in ("scale", "aspect", "gradient_c", "texture_c"):
+        moved = np.random.default_rng(7)
+        augment(celsius, mask, moved, AugmentConfig(**{knob: 0.1}))
+        assert moved.random() != np.random.default_rng(7).random(), knob
 
 
 def test_gradient_and_texture_are_additive_so_the_lesion_truth_rule_still_holds() -> None:
