@@ -42,7 +42,7 @@ class Salvage:
     """What :func:`salvage` got out of a damaged file."""
 
     rows: list[Row] = field(default_factory=list)  # intact messages, in id order
-    damaged: int = 0  # read, but the checksum (or a column's type) says damaged
+    damaged: int = 0  # read, but the checksum, a column's type or an implausible id says damaged
     unreadable: int = 0  # known to be there (id list) but SQLite refused them; a lower bound
     complete: bool = True  # False: more may be lost than damaged + unreadable, unknowably
     last_id: int = 0  # the highest id the file shows was handed out: new ids go above it
@@ -82,7 +82,9 @@ def _skip(db: sqlite3.Connection, first: int) -> int | None:
 def _take(out: Salvage, seen: set[int], stored: StoredRow) -> None:
     seen.add(int(stored[0]))
     row = intact(stored)
-    if row is None:
+    # An id no outbox reaches is a garbled one (the crc covers topic and payload only):
+    # carried over, new ids would go on from it towards an overflow.
+    if row is None or row[0] >= _PLAUSIBLE_ID:
         out.damaged += 1
     else:
         out.rows.append(row)
@@ -110,6 +112,8 @@ def _walk(db: sqlite3.Connection, out: Salvage, seen: set[int]) -> tuple[bool, i
             return failed, stepped
         for stored in rows:
             _take(out, seen, stored)
+        if int(rows[-1][0]) >= _HIGHEST:  # no id above it: binding 2**63 raises OverflowError
+            return failed, stepped
         first = int(rows[-1][0]) + 1
 
 
