@@ -62,14 +62,13 @@ def _rows_from(db: sqlite3.Connection, first: int, n: int) -> list[StoredRow] | 
         return None
 
 
-def _skip(db: sqlite3.Connection, first: int) -> int | None:
+def _skip(db: sqlite3.Connection, first: int) -> int:
     """The smallest ``a > first`` from which reading works again (rows in ``[first, a)`` are
-    unreadable), or None when nothing from ``first`` on can be read. Readability is taken to
+    unreadable). Readability is taken to
     be monotonic within one region of damage: a seek past a damaged leaf's last id goes to the
-    next leaf, one past a row whose overflow pages are damaged to the next row."""
+    next leaf, one past a row whose overflow pages are damaged to the next row. The caller has
+    checked that a read from the highest id works (the last leaf and the root are readable)."""
     lo, hi = first, _HIGHEST
-    if _rows_from(db, hi, 1) is None:  # the last leaf (or the root) itself is damaged
-        return None
     while hi - lo > 1:  # at most 64 reads
         mid = lo + (hi - lo) // 2
         if _rows_from(db, mid, 1) is None:
@@ -96,17 +95,22 @@ def _walk(db: sqlite3.Connection, out: Salvage, seen: set[int]) -> tuple[bool, i
     table b-tree has no empty leaf but the root). Damage that nothing readable follows (the
     root, the last leaf) proves no row: it could be an empty outbox."""
     first, stepped, failed = _LOWEST, 0, False
+    n = _BATCH
+    tail_readable: bool | None = None  # a read from the highest id works: probed once
     while True:
-        rows = _rows_from(db, first, _BATCH)
-        if rows is None:  # somewhere in this batch: read on one row at a time up to it
-            failed = True
-            rows = _rows_from(db, first, 1)
+        rows = _rows_from(db, first, n)
+        if rows is None and n > 1:
+            # Somewhere in this batch: read on one row at a time up to it (a batch retried at
+            # each row would re-read ~k**2/2 rows before the damage).
+            failed, n = True, 1
+            continue
         if rows is None:
-            nxt = _skip(db, first) if stepped < _MAX_REGIONS else None
-            if nxt is None:
+            if tail_readable is None:
+                tail_readable = _rows_from(db, _HIGHEST, 1) is not None
+            nxt = _skip(db, first) if tail_readable and stepped < _MAX_REGIONS else None
+            if nxt is None:  # the last leaf (or the root) itself is damaged, or too many regions
                 return failed, stepped
-            stepped += 1
-            first = nxt
+            stepped, first, n = stepped + 1, nxt, _BATCH
             continue
         if not rows:
             return failed, stepped
