@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from edge.errors import OutputError, ThermosegError
-from edge.io.output import unwritable_reason
+from edge.io.output import cannot_write
 
 __all__ = [
     "EXIT_OK",
@@ -47,10 +47,7 @@ def describe_failure(path: Path, exc: BaseException) -> str:
 
 def output_error(where: Path, exc: OSError) -> OutputError:
     """An :class:`OutputError` naming the output path and why it cannot be written."""
-    return OutputError(
-        f"{where}: cannot write output ({unwritable_reason(exc)}); expected a writable folder "
-        "for --out"
-    )
+    return cannot_write(where, exc, " for --out")
 
 
 def prepare_out(out: Path) -> None:

@@ -73,10 +73,7 @@ def segment_file(
         "mask": str(write_png(out / f"{stem}_mask.png", mask * 255)),
         "overlay": str(write_png(out / f"{stem}_overlay.png", render_overlay(frame, mask, cfg))),
     }
-    try:
-        clusters = write_extras(segmenter, frame, cfg, out / stem.parent, stem.name)
-    except OSError as exc:
-        raise output_error(out / stem.parent, exc) from None
+    clusters = write_extras(segmenter, frame, cfg, out / stem.parent, stem.name)
     if clusters is not None:
         outputs["clusters"] = str(clusters)
     return {

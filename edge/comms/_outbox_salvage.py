@@ -42,7 +42,7 @@ class Salvage:
     """What :func:`salvage` got out of a damaged file."""
 
     rows: list[Row] = field(default_factory=list)  # intact messages, in id order
-    damaged: int = 0  # read, but the checksum (or a column's type) says damaged
+    damaged: int = 0  # read, but the checksum, a column's type or an implausible id says damaged
     unreadable: int = 0  # known to be there (id list) but SQLite refused them; a lower bound
     complete: bool = True  # False: more may be lost than damaged + unreadable, unknowably
     last_id: int = 0  # the highest id the file shows was handed out: new ids go above it
@@ -62,14 +62,13 @@ def _rows_from(db: sqlite3.Connection, first: int, n: int) -> list[StoredRow] | 
         return None
 
 
-def _skip(db: sqlite3.Connection, first: int) -> int | None:
+def _skip(db: sqlite3.Connection, first: int) -> int:
     """The smallest ``a > first`` from which reading works again (rows in ``[first, a)`` are
-    unreadable), or None when nothing from ``first`` on can be read. Readability is taken to
+    unreadable). Readability is taken to
     be monotonic within one region of damage: a seek past a damaged leaf's last id goes to the
-    next leaf, one past a row whose overflow pages are damaged to the next row."""
+    next leaf, one past a row whose overflow pages are damaged to the next row. The caller has
+    checked that a read from the highest id works (the last leaf and the root are readable)."""
     lo, hi = first, _HIGHEST
-    if _rows_from(db, hi, 1) is None:  # the last leaf (or the root) itself is damaged
-        return None
     while hi - lo > 1:  # at most 64 reads
         mid = lo + (hi - lo) // 2
         if _rows_from(db, mid, 1) is None:
@@ -82,7 +81,9 @@ def _skip(db: sqlite3.Connection, first: int) -> int | None:
 def _take(out: Salvage, seen: set[int], stored: StoredRow) -> None:
     seen.add(int(stored[0]))
     row = intact(stored)
-    if row is None:
+    # An id no outbox reaches is a garbled one (the crc covers topic and payload only):
+    # carried over, new ids would go on from it towards an overflow.
+    if row is None or row[0] >= _PLAUSIBLE_ID:
         out.damaged += 1
     else:
         out.rows.append(row)
@@ -94,22 +95,29 @@ def _walk(db: sqlite3.Connection, out: Salvage, seen: set[int]) -> tuple[bool, i
     table b-tree has no empty leaf but the root). Damage that nothing readable follows (the
     root, the last leaf) proves no row: it could be an empty outbox."""
     first, stepped, failed = _LOWEST, 0, False
+    n = _BATCH
+    tail_readable: bool | None = None  # a read from the highest id works: probed once
     while True:
-        rows = _rows_from(db, first, _BATCH)
-        if rows is None:  # somewhere in this batch: read on one row at a time up to it
-            failed = True
-            rows = _rows_from(db, first, 1)
+        rows = _rows_from(db, first, n)
+        if rows is None and n > 1:
+            # Somewhere in this batch: read on one row at a time up to it (a batch retried at
+            # each row would re-read ~k**2/2 rows before the damage).
+            failed, n = True, 1
+            continue
         if rows is None:
-            nxt = _skip(db, first) if stepped < _MAX_REGIONS else None
-            if nxt is None:
+            if tail_readable is None:
+                tail_readable = _rows_from(db, _HIGHEST, 1) is not None
+            nxt = _skip(db, first) if tail_readable and stepped < _MAX_REGIONS else None
+            if nxt is None:  # the last leaf (or the root) itself is damaged, or too many regions
                 return failed, stepped
-            stepped += 1
-            first = nxt
+            stepped, first, n = stepped + 1, nxt, _BATCH
             continue
         if not rows:
             return failed, stepped
         for stored in rows:
             _take(out, seen, stored)
+        if int(rows[-1][0]) >= _HIGHEST:  # no id above it: binding 2**63 raises OverflowError
+            return failed, stepped
         first = int(rows[-1][0]) + 1
 
 

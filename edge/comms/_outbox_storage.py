@@ -110,8 +110,8 @@ class OutboxStorage:
             else " at least: salvage INCOMPLETE, how many it held cannot be known (file kept)",
         )
         # Ids keep increasing even when nothing could be read back (the index or the file's
-        # sequence still shows how far they went).
-        self._last_id = max(self._last_id, got.last_id, *(r[0] for r in rows[-1:]))
+        # sequence still shows how far they went); got.last_id covers every id read, filtered.
+        self._last_id = max(self._last_id, got.last_id)
         if rows:
             self.generation += 1  # ids below those handed out may reappear
         db = None

@@ -198,8 +198,9 @@ class Outbox(OutboxStorage):
         for stored in rows:
             row = store.intact(stored)
             if row is None:
+                # store.intact rejects a wrong crc and a wrong column type alike
                 damaged = sqlite3.DatabaseError(
-                    f"message {stored[0]}: checksum mismatch (damaged page)"
+                    f"message {stored[0]}: damaged record: checksum or column type"
                 )
                 self._degrade(damaged, "read")
                 break

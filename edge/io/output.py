@@ -10,7 +10,7 @@ from pathlib import Path
 
 from edge.errors import OutputError
 
-__all__ = ["unwritable_reason", "write_bytes_atomically"]
+__all__ = ["cannot_write", "unwritable_reason", "write_bytes_atomically"]
 
 _REASONS = {
     errno.ENOSPC: "the disk is full",
@@ -25,6 +25,15 @@ _REASONS = {
 def unwritable_reason(exc: OSError) -> str:
     """Why a write failed, in words a person acts on (the disk is full, permission denied)."""
     return _REASONS.get(exc.errno or 0, exc.strerror or str(exc))
+
+
+def cannot_write(where: Path, exc: OSError, context: str = "") -> OutputError:
+    """The one message for an output that cannot be written: ``where``, why (in words), what
+    was expected; ``context`` ends it (the CLI adds " for --out")."""
+    return OutputError(
+        f"{where}: cannot write output ({unwritable_reason(exc)}); expected a writable folder"
+        f"{context}"
+    )
 
 
 def write_bytes_atomically(path: Path, data: bytes) -> Path:
@@ -42,7 +51,5 @@ def write_bytes_atomically(path: Path, data: bytes) -> Path:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        raise OutputError(
-            f"{path}: cannot write output ({unwritable_reason(exc)}); expected a writable folder"
-        ) from None
+        raise cannot_write(path, exc) from None
     return path

@@ -37,6 +37,7 @@ from edge.errors import FrameError
 from edge.io._dmr_text import check_celsius_range, parse_temperature_matrix
 from edge.io._headers import NpyContent, check_image_header, read_npy_bytes
 from edge.io.limits import DEFAULT_LIMITS, ReadLimits, check_file_size
+from edge.io.overlay import write_png
 
 __all__ = [
     "FORMATS",
@@ -274,17 +275,13 @@ def read_mask(path: str | Path, *, limits: ReadLimits = DEFAULT_LIMITS) -> npt.N
 
 
 def write_mask_png(path: str | Path, mask: np.ndarray) -> Path:
-    """Write a 0/1 (or boolean, or 0/255) (H, W) mask as an 8-bit PNG of 0/255; returns the path."""
+    """Write a 0/1 (or boolean, or 0/255) (H, W) mask as an 8-bit PNG of 0/255; returns the path.
+    Written whole or not at all; :class:`OutputError` when it cannot be (see :func:`write_png`)."""
     path = Path(path)
     mask = np.asarray(mask)
     if mask.ndim != 2 or min(mask.shape) < 1:
         raise FrameError(f"{path}: cannot write mask of shape {mask.shape}; expected (H, W)")
-    ok, encoded = cv2.imencode(".png", np.where(mask != 0, 255, 0).astype(np.uint8))
-    if not ok:
-        raise FrameError(f"{path}: PNG encoding failed")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(encoded.tobytes())
-    return path
+    return write_png(path, np.where(mask != 0, 255, 0).astype(np.uint8))
 
 
 def list_frame_files(folder: str | Path) -> list[Path]:

@@ -229,3 +229,17 @@ def test_a_broken_labels_jsonl_line_is_named(
     assert main(["evaluate", "--out", str(tmp_path / "out"), str(data)]) == 1
     err = capsys.readouterr().err
     assert "labels.jsonl: line 2" in err and "Traceback" not in err
+
+
+def test_a_clusters_png_that_cannot_be_written_stops_the_batch_with_a_clear_error(
+    frames: dict[str, np.ndarray], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As for the mask and overlay PNGs: nothing more can be written, so the run stops there."""
+    good = tmp_path / "normal.npy"
+    np.save(good, frames["normal"])
+    out = tmp_path / "out"
+    (out / "normal_clusters.png").mkdir(parents=True)  # a folder in the way of the file
+    assert main(["segment", "--segmenter", "codebook", "--out", str(out), str(good)]) == 1
+    err = capsys.readouterr().err
+    assert "normal_clusters.png: cannot write output" in err and "Traceback" not in err
+    assert (out / "normal_mask.png").is_file() and (out / "normal_overlay.png").is_file()

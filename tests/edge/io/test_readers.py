@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from edge.core.frame import celsius_to_y16, y16_to_celsius
-from edge.errors import FrameError
+from edge.errors import FrameError, OutputError
 from edge.io.readers import (
     FRAME_SUFFIXES,
     list_frame_files,
@@ -339,6 +339,14 @@ def test_npy_masks_of_bool_integer_float_or_0_255_read_as_0_1(
 def test_write_mask_png_rejects_a_three_dimensional_array(tmp_path: Path) -> None:
     with pytest.raises(FrameError, match=r"bad\.png.*\(H, W\)"):
         write_mask_png(tmp_path / "bad.png", np.zeros((4, 4, 3), np.uint8))
+
+
+def test_write_mask_png_where_a_file_is_in_the_way_of_its_folder_is_an_output_error(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "masks").write_text("a file")
+    with pytest.raises(OutputError, match=r"masks/m\.png: cannot write"):
+        write_mask_png(tmp_path / "masks" / "m.png", np.eye(4, dtype=np.uint8))
 
 
 # --- folders ----------------------------------------------------------------------------------
