@@ -76,3 +76,16 @@ def test_the_pipeline_stats_payload_validates_before_and_after_frames() -> None:
     payload["camera"] = {"type": "lepton", "state": "exploded", "reopens": 0}
     with pytest.raises(ValueError, match=r"camera\.state"):
         validate("stats", payload)
+
+
+def test_stats_of_a_device_that_predates_salvage_incomplete_still_validate() -> None:
+    # stats/1 gained outbox.salvage_incomplete as an optional field: a dashboard running this
+    # version keeps accepting the stats of devices not yet updated.
+    stats = PipelineStats(window=50)
+    camera = {"type": "synthetic", "state": "running", "reopens": 0}
+    outbox = {"state": "ok", "reason": None, "in_memory": 0, "lost": 0, "quarantined": 0}
+    kw = {"outbox_depth": 0, "outbox_dropped": 0, "camera": camera, "mqtt_connected": True}
+    payload = json.loads(json.dumps(stats.payload("pi-01", **kw)))  # type: ignore[arg-type]
+    validate("stats", dict(payload, outbox=outbox))
+    with pytest.raises(ValueError, match="salvage_incomplete"):
+        validate("stats", dict(payload, outbox=dict(outbox, salvage_incomplete=-1)))
