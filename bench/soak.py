@@ -25,7 +25,8 @@ daemon failed). Loopback only, bounded by ``--minutes``.
 
 ``--full-disk-at S`` (root only: it mounts a tmpfs) puts the state directory (the outbox) on a
 512 kB tmpfs and fills that filesystem S seconds in; it stays full to the end. The report then
-also says how the outbox ended (``outbox_state``, ``outbox_reason``, ``outbox_lost``).
+also says how the outbox ended (``outbox_state``, ``outbox_reason``, ``outbox_lost``,
+``outbox_quarantined``, ``outbox_salvage_incomplete``).
 
     python -m bench.soak --minutes 10
     python -m bench.soak --minutes 1 --json soak.json
@@ -163,6 +164,8 @@ def _tally(summary: dict[str, Any] | None, got: list[Key]) -> dict[str, Any]:
         "outbox_state": facts.get("outbox_state"),
         "outbox_reason": facts.get("outbox_reason"),
         "outbox_lost": facts.get("outbox_lost"),
+        "outbox_quarantined": facts.get("outbox_quarantined"),
+        "outbox_salvage_incomplete": facts.get("outbox_salvage_incomplete"),
         "alerts_raised": None if raised is None else sum(raised.values()),
         "alerts_raised_by_event": raised,
         "alerts_received": len(got),

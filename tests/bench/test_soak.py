@@ -48,5 +48,6 @@ def test_one_minute_soak_with_broker_outages_loses_no_alert(tmp_path: Path) -> N
     assert report["losses"] == 0 and report["unexpected"] == 0
     assert report["alerts_received_unique"] == report["alerts_raised"]
     assert report["outbox_left_after_flush"] == 0
+    assert report["outbox_quarantined"] == 0 and report["outbox_salvage_incomplete"] == 0
     assert report["stats_messages"] > 0
     assert code == 0
