@@ -158,11 +158,30 @@ def resume_point(cfg: FitConfig) -> tuple[dict[str, Any] | None, int]:
 
     state = read_state(cfg.out) if cfg.resume else None
     if state and (cfg.out / "last.keras").is_file():
+        _check_same_preprocess(cfg)
         log.info("resuming %s at epoch %d", cfg.out, int(state["epoch"]))
         return state, int(state["epoch"])
     if cfg.resume:
         log.warning("%s: nothing to resume (no state.json/last.keras); starting afresh", cfg.out)
     return None, 0
+
+
+def _check_same_preprocess(cfg: FitConfig) -> None:
+    """A resumed run must see the input it started with: its config.json (and so every manifest
+    converted from it) records the first preprocessing only."""
+    import json
+
+    path = cfg.out / "config.json"
+    if not path.is_file():
+        return
+    started: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["fit"]["preprocess"]
+    now: dict[str, Any] = json.loads(cfg.preprocess.model_dump_json())
+    changed = sorted(k for k in started.keys() | now.keys() if started.get(k) != now.get(k))
+    if changed:
+        raise ConfigError(
+            f"{cfg.out}: --resume with other preprocessing ({', '.join(changed)}) than the run "
+            f"started with; pass the same --preprocess values as {path} records, or start a new run"
+        )
 
 
 def training_stream(

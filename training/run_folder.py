@@ -89,6 +89,7 @@ def write_config(
         resume = {
             "from_epoch": resumed_from,
             "preset": config["preset"],
+            "augment": config["fit"]["augment"],  # a resume may change the augmentation
             "distribution": distribution,
             "command": sys.argv,
         }

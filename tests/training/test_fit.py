@@ -158,6 +158,21 @@ def test_cli_resume_continues_at_the_last_epoch_and_appends_history(
         assert [r["epoch"] for r in csv.DictReader(fh)] == ["0", "1"]
     assert json.loads((run / "state.json").read_text())["epoch"] == 2
     assert len(_scalars(run / "tensorboard" / "train")["epoch_loss"]) == 2  # epoch 2 added
+    config = json.loads((run / "config.json").read_text())
+    assert config["resumes"][0]["augment"] == config["fit"]["augment"]
+
+
+def test_resume_with_other_preprocessing_is_refused_naming_the_field(
+    cli_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # config.json (and every manifest converted from the run) records the first preprocessing:
+    # a resume that fed the model another input would make them wrong.
+    run = tmp_path / "other-input"
+    argv = [*_resume_to_epoch_2(cli_run, run), "--preprocess", 'encoding="delta"']
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "other preprocessing (encoding)" in err and str(run) in err
+    assert json.loads((run / "state.json").read_text())["epoch"] == 1  # nothing trained
 
 
 def test_resume_works_in_a_fresh_process_where_nothing_registered_the_loss_yet(
