@@ -64,6 +64,7 @@ def test_make_bench_entry_writes_results_with_the_machine_and_the_pipeline(
     assert threads["pipeline"] > 0 and threads["pipeline-analyse"] > 0
     assert any(name.startswith("capture") and ms > 0 for name, ms in threads.items())
     assert "MainThread" not in threads
+    assert segs[f"tflite lite {DEFAULT_QUANT}"]["cpu_bound_fps"] > 0  # stored, not only printed
     assert "Summary" in capsys.readouterr().out
 
 
