@@ -10,6 +10,7 @@ pictures) keep their own colours and get no scale bar.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,22 +30,29 @@ _GREY = (150, 150, 150)
 _BLACK = (0, 0, 0)
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _BAR_W = 64  # scale bar column, pixels
+_FOOTER_H = 22  # footer rows, pixels
+_PANEL = 24  # grey level of the bar and footer background
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A rendered snapshot: RGB uint8 pixels and their PNG encoding."""
+    """A rendered snapshot: its pixels (kept in OpenCV's BGR order) and their PNG encoding."""
 
-    rgb: npt.NDArray[np.uint8]
+    bgr: npt.NDArray[np.uint8]
     png: bytes
 
     @property
+    def rgb(self) -> npt.NDArray[np.uint8]:
+        """The pixels as RGB uint8 (a view)."""
+        return self.bgr[..., ::-1]
+
+    @property
     def width(self) -> int:
-        return int(self.rgb.shape[1])
+        return int(self.bgr.shape[1])
 
     @property
     def height(self) -> int:
-        return int(self.rgb.shape[0])
+        return int(self.bgr.shape[0])
 
 
 def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour: tuple) -> None:
@@ -52,17 +60,20 @@ def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour
     cv2.putText(img, text, org, _FONT, scale, colour, 1, cv2.LINE_AA)
 
 
+@functools.lru_cache(maxsize=4)
 def _scale_bar(height: int, palette: str, t_min: float, t_max: float) -> npt.NDArray[np.uint8]:
-    bar = np.full((height, _BAR_W, 3), 24, np.uint8)
+    """The °C scale bar column, BGR (the same for every snapshot of a device: cached)."""
+    bar = np.full((height, _BAR_W, 3), _PANEL, np.uint8)
     top, bottom = 12, height - 12
     lut = palette_lut(palette)
     levels = np.linspace(255, 0, bottom - top).astype(np.uint8)  # warm on top
-    bar[top:bottom, 6:22] = lut[levels][:, None, :]
+    bar[top:bottom, 6:22] = lut[levels][:, None, ::-1]
     for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
         y = round(top + frac * (bottom - top - 1))
         value = t_max - frac * (t_max - t_min)
         cv2.line(bar, (22, y), (27, y), _WHITE, 1)
         _text(bar, f"{value:.1f}C", (28, y + 4), 0.35, _WHITE)
+    bar.flags.writeable = False
     return bar
 
 
@@ -96,14 +107,17 @@ def render_snapshot(
     if scale < 1:
         raise ValueError(f"snapshot scale must be >= 1, got {scale}")
     celsius = frame.celsius()
-    rgb = frame.pixels.copy() if celsius is None else colorize(celsius, palette, t_min, t_max)
+    rgb = frame.pixels if celsius is None else colorize(celsius, palette, t_min, t_max)
     if mask.shape != rgb.shape[:2]:
         raise FrameError(
             f"{frame.source or 'frame'}: mask {mask.shape} does not match frame {rgb.shape[:2]}"
         )
     h, w = rgb.shape[:2]
+    # Drawn in BGR (OpenCV's order; the outline and text colours are greys, the same in both)
+    # so the PNG is encoded without converting the enlarged image.
+    small = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
     # Nearest: the camera's own pixels, no invented detail, and a PNG several times smaller.
-    big = cv2.resize(rgb, (w * scale, h * scale), interpolation=cv2.INTER_NEAREST)
+    big = cv2.resize(small, (w * scale, h * scale), interpolation=cv2.INTER_NEAREST)
     labels = _counted_layers(mask, regions)
     for value, colour in ((1, _GREY), (2, _WHITE)):
         layer = cv2.resize(
@@ -120,23 +134,29 @@ def render_snapshot(
         x, y = region.bbox[:2]
         org = (min(x * scale, w * scale - 90), max(14, y * scale - 5))
         _text(big, f"dT {region.delta_t_c:+.1f}C", org, 0.45, _WHITE)
+    # One padded copy holds the image, the bar column and the footer (no stacking copies).
+    bar_w = _BAR_W if celsius is not None else 0
+    grey = (_PANEL, _PANEL, _PANEL)
+    out = cv2.copyMakeBorder(big, 0, _FOOTER_H, 0, bar_w, cv2.BORDER_CONSTANT, value=grey)
     if celsius is not None:
-        big = np.hstack([big, _scale_bar(big.shape[0], palette, t_min, t_max)])
-    footer = np.full((22, big.shape[1], 3), 24, np.uint8)
+        out[: big.shape[0], big.shape[1] :] = _scale_bar(big.shape[0], palette, t_min, t_max)
+    footer = out[big.shape[0] :]  # whole rows: a contiguous view OpenCV draws into
     _text(footer, caption or "screening aid - not a diagnosis", (6, 15), 0.4, _WHITE)
-    out = np.ascontiguousarray(np.vstack([big, footer]))
-    return Snapshot(out, encode_png(out))
+    return Snapshot(out, _encode_bgr(out))
 
 
 def encode_png(rgb: npt.NDArray[np.uint8]) -> bytes:
     """PNG bytes of an RGB uint8 image."""
+    # A reversed view copies slowly; cvtColor does it in one pass.
+    return _encode_bgr(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
+
+
+def _encode_bgr(bgr: npt.NDArray[np.uint8]) -> bytes:
     # Level 3: about 2.5x smaller than OpenCV's default 1. The "up" filter alone: a snapshot
     # is enlarged by repeating rows, which "up" turns into zeros; trying every filter on every
     # row (libpng's default) costs more than twice the time for the same size (bench_dashboard).
     ok, buf = cv2.imencode(
-        ".png",
-        cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR),  # a reversed view copies slowly
-        [cv2.IMWRITE_PNG_COMPRESSION, 3, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP],
+        ".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
     )
     if not ok:
         raise FrameError("snapshot: OpenCV could not encode the PNG")
