@@ -167,11 +167,19 @@ def _image_to_pixels(
     return rgb, "rgb", fmt
 
 
-def _read_bytes(path: Path, limits: ReadLimits) -> bytes:
+def _read_bytes(path: Path, limits: ReadLimits) -> tuple[bytes, float]:
+    """The file's bytes and its modification time."""
     try:
         with open(path, "rb") as fh:
-            check_file_size(path, os.fstat(fh.fileno()).st_size, limits)
-            data = fh.read(limits.max_file_bytes + 1)
+            stat = os.fstat(fh.fileno())
+            size = stat.st_size
+            check_file_size(path, size, limits)
+            # Ask for the size fstat gave (a read allocates what it is asked for: the limit
+            # itself would be a large allocation per frame); a file that has grown since is
+            # read on, up to one byte over the limit.
+            data = fh.read(size + 1)
+            if len(data) > size:
+                data += fh.read(limits.max_file_bytes + 1 - len(data))
     except FileNotFoundError as exc:
         raise FrameError(f"{path}: no such file") from exc
     except IsADirectoryError as exc:
@@ -181,7 +189,7 @@ def _read_bytes(path: Path, limits: ReadLimits) -> bytes:
     if not data:
         raise FrameError(f"{path}: the file is empty")
     check_file_size(path, len(data), limits)  # it may have grown since fstat
-    return data
+    return data, stat.st_mtime
 
 
 def read_frame(
@@ -190,15 +198,18 @@ def read_frame(
     sequence: int = 0,
     resolution_k: float = 0.01,
     limits: ReadLimits = DEFAULT_LIMITS,
+    timestamp: float | None = None,
+    source: str | None = None,
 ) -> Frame:
     """Read one frame file, choosing the reader by its content.
 
     ``resolution_k`` is the Kelvin per count of 16-bit Y16 files (0.01: centikelvin, the
-    default; 0.1: decikelvin). The frame's timestamp is the file's modification time. Sizes
-    are checked against ``limits`` from the header, before decoding.
+    default; 0.1: decikelvin). The frame's timestamp is ``timestamp``, or else the file's
+    modification time; its source is ``source``, or else the path. Sizes are checked against
+    ``limits`` from the header, before decoding.
     """
     path = Path(path)
-    data = _read_bytes(path, limits)
+    data, mtime = _read_bytes(path, limits)
     container = _sniff(data.removeprefix(b"\xef\xbb\xbf")[:16])  # a BOM may precede text
     kind: FrameKind
     if container == "npy":
@@ -228,9 +239,9 @@ def read_frame(
     return Frame(
         pixels=pixels,
         kind=kind,
-        timestamp=os.stat(path).st_mtime,
+        timestamp=mtime if timestamp is None else timestamp,
         sequence=sequence,
-        source=str(path),
+        source=str(path) if source is None else source,
         metadata=metadata,
         resolution_k=resolution_k,
     )
@@ -255,7 +266,7 @@ def read_mask(path: str | Path, *, limits: ReadLimits = DEFAULT_LIMITS) -> npt.N
     labels or NaN are refused rather than guessed at.
     """
     path = Path(path)
-    data = _read_bytes(path, limits)
+    data, _ = _read_bytes(path, limits)
     container = _sniff(data[:16])
     if container == "npy":
         array = _npy_mask_values(path, read_npy_bytes(path, data, limits, _NPY_MASK))

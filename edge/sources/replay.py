@@ -10,7 +10,6 @@ file.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -98,6 +97,8 @@ class ReplaySource(FrameSource):
                 sequence=self._sequence,
                 resolution_k=self.config.resolution_k,
                 limits=self.config.limits,
+                timestamp=time.time(),
+                source=f"replay:{path.name}",
             )
         except FrameError:
             self.bad += 1
@@ -113,12 +114,7 @@ class ReplaySource(FrameSource):
                 f"{path}: frame is {frame.shape[1]}x{frame.shape[0]}, expected "
                 f"{self._shape[1]}x{self._shape[0]} like the others"
             )
-        return dataclasses.replace(
-            frame,
-            timestamp=time.time(),
-            source=f"replay:{path.name}",
-            metadata={**frame.metadata, "path": str(path)},
-        )
+        return frame
 
     def stop(self) -> None:
         # Nothing is held open between reads; a later start() rescans the folder.

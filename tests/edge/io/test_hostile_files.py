@@ -214,6 +214,13 @@ def test_a_file_larger_than_max_file_bytes_is_refused_before_reading(tmp_path: P
         read_frame(path, limits=ReadLimits(max_file_bytes=10_000))
 
 
+def test_a_stream_whose_size_is_unknown_is_read_only_to_one_byte_over_the_limit() -> None:
+    # A character device reports size 0 and never ends: what was read past the size fstat
+    # gave must still stop at the limit and be refused.
+    with pytest.raises(FrameError, match=r"/dev/zero: file is 10001 bytes; .*max_file_bytes"):
+        read_frame("/dev/zero", limits=ReadLimits(max_file_bytes=10_000))
+
+
 def test_the_defaults_pass_a_dmr_frame_and_a_lepton_frame(tmp_path: Path) -> None:
     dmr = tmp_path / "dmr.txt"
     dmr.write_bytes(("\n".join(" ".join(["33.25"] * 640) for _ in range(480)) + "\n").encode())
