@@ -22,7 +22,9 @@
   rule, the region's peak ΔT (``peak_quantile`` of its pixels) ≥ ``focal_delta_t_c`` (1 °C), or
   a *diffuse* rule, its mean ΔT ≥ ``diffuse_delta_t_c`` (0.5 °C) over at least
   ``diffuse_min_area_pct`` % of the ROI; optionally an *excess* rule, its mean above the same
-  breast's median by ``baseline_excess_c``. Left and right are never pixel-aligned and skin is
+  breast's median by ``baseline_excess_c``; optionally a *local* rule, its peak above the
+  median of the ring of body pixels around it (``local_ring_frac`` of the chest width, same
+  side, segmented pixels excluded) by ``local_excess_c`` (:mod:`edge.core._local`). Left and right are never pixel-aligned and skin is
   mottled at the 0.3-0.6 °C level, so a pixel's ΔT compares the frame smoothed by ``blur_frac``
   of the chest width at the pixel and at its mirror site (``mirror_reference = "mean"``;
   symmetric warmth cancels), or, stricter, with the warmest smoothed pixel within
@@ -124,6 +126,15 @@ class AnalysisConfig(BaseModel):
     )
     baseline_excess_c: float | None = Field(
         None, gt=0.0, description="excess rule: mean above the same breast's median, °C (off)"
+    )
+    local_excess_c: float | None = Field(
+        None,
+        gt=0.0,
+        description="local rule: peak above the median of the surrounding ring of the same "
+        "breast, °C (off)",
+    )
+    local_ring_frac: float = Field(
+        0.05, gt=0.0, le=0.2, description="local rule: ring width, fraction of the chest width"
     )
     peak_quantile: float = Field(
         0.9, gt=0.0, le=1.0, description="the 'peak' ΔT of a region is this quantile"
