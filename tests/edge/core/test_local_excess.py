@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import tomllib
 
 from edge.core.analysis import AnalysisConfig, analyse
 from edge.core.roi import BreastROI
@@ -46,18 +47,18 @@ def mirrored_spot(excess: float) -> tuple[np.ndarray, np.ndarray]:
     return field, mask
 
 
-def test_a_spot_whose_mirror_site_is_as_warm_counts_by_local_only_when_enabled() -> None:
+def test_a_spot_whose_mirror_site_is_as_warm_counts_by_local_by_default_and_not_when_off() -> None:
     field, mask = mirrored_spot(1.5)
-    off = analyse(mask, field, AnalysisConfig())
+    off = analyse(mask, field, AnalysisConfig(local_excess_c=None))
     assert not off.abnormal and off.regions[0].reason.startswith("symmetric")
-    on = analyse(mask, field, AnalysisConfig(local_excess_c=1.0))
+    on = analyse(mask, field, AnalysisConfig())
     (region,) = on.regions
     assert on.abnormal and region.counted and region.rule == "local"
 
 
 def test_the_local_excess_is_reported_on_every_region_with_the_rule_off() -> None:
     field, mask = mirrored_spot(1.5)
-    result = analyse(mask, field, AnalysisConfig(**EXACT))
+    result = analyse(mask, field, AnalysisConfig(**EXACT, local_excess_c=None))
     (region,) = result.regions
     assert region.local_excess_c == pytest.approx(1.5, abs=1e-4)
     data = json.loads(json.dumps(result.to_dict()))
@@ -118,7 +119,8 @@ def test_a_warm_fold_like_band_counts_by_local_inside_the_roi_and_never_outside_
     assert not outside.abnormal and outside.regions[0].reason == "outside the breast ROI"
     inside = analyse(mask, field, cfg, roi=roi_rows(20, 110))
     assert inside.abnormal and inside.regions[0].rule == "local"
-    assert not analyse(mask, field, AnalysisConfig(**EXACT), roi=roi_rows(20, 110)).abnormal
+    off = AnalysisConfig(**EXACT, local_excess_c=None)
+    assert not analyse(mask, field, off, roi=roi_rows(20, 110)).abnormal
 
 
 def test_a_region_filling_its_surroundings_has_no_local_excess() -> None:
@@ -140,4 +142,15 @@ def test_the_frame_is_flagged_iff_the_score_reaches_one_with_the_local_rule(
     ratios = [r.delta_t_peak_c / 1.0, r.delta_t_c / 0.5, r.local_excess_c / 1.0]
     assert result.score == pytest.approx(max(ratios))
     # Off, the score ignores the local excess: the mirror cancels the spot.
-    assert analyse(mask, field, AnalysisConfig(**EXACT)).score == pytest.approx(0.0, abs=1e-4)
+    off = AnalysisConfig(**EXACT, local_excess_c=None)
+    assert analyse(mask, field, off).score == pytest.approx(0.0, abs=1e-4)
+
+
+def test_off_in_a_config_file_switches_the_rule_off_and_round_trips() -> None:
+    # TOML has no null: "off" is how a config file turns off a rule that is on by default.
+    cfg = AnalysisConfig.model_validate(tomllib.loads('local_excess_c = "off"'))
+    assert cfg.local_excess_c is None
+    dumped = cfg.model_dump(mode="json")
+    assert dumped["local_excess_c"] == "off"
+    assert AnalysisConfig.model_validate(dumped) == cfg
+    assert AnalysisConfig().model_dump(mode="json")["local_excess_c"] == 1.0
