@@ -2,7 +2,8 @@
 
 A segmenter can only lose what the decision would have flagged. Here each frame's exact
 ground-truth mask goes through the device's decision (:func:`edge.core.analysis.analyse`, the
-frame's breast ROI from :func:`edge.core.roi.find_roi`, the default ``AnalysisConfig``), so
+frame's breast ROI from :func:`edge.core.roi.find_roi`, the default ``AnalysisConfig`` or
+``--analysis KEY=VALUE`` settings over it), so
 the sensitivity printed is the best any segmenter could reach with these rules on these frames,
 and the reasons name why the rest is missed (e.g. a lesion whose mirrored site is as warm).
 Normal frames have empty truth and are never flagged here, so no specificity is reported.
@@ -26,6 +27,7 @@ from edge.core.roi import find_roi
 from edge.io.manifest import manifest_path, read_manifest
 from edge.io.readers import read_frame, read_mask
 from edge.segmenters.tflite import default_model_path
+from training._analysis_args import add_analysis_argument, analysis_config
 from training.data import discover
 from training.suite import DataSet, parse_dataset
 
@@ -73,16 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data", type=parse_dataset, action="append", required=True, metavar="NAME=DIR"
     )
+    add_analysis_argument(parser)
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: one line per data set, and optionally the JSON."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    analysis = analysis_config(parser, args.analysis)
     # The shipped model's preprocessing decides the ROI settings, as on the device.
     preprocess = read_manifest(manifest_path(default_model_path())).preprocess
-    analysis = AnalysisConfig()
     results = {}
     data: list[DataSet] = args.data
     for ds in data:

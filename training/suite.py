@@ -31,6 +31,7 @@ from edge.core.screening import Decision, screen_frame
 from edge.errors import ConfigError
 from edge.io.overlay import write_png
 from edge.io.readers import read_frame, read_mask
+from training._analysis_args import add_analysis_argument, analysis_config
 from training.assess import Method, codebook_method, keras_method
 from training.data import discover
 
@@ -217,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--decision", choices=("delta_t", "regions"), default="delta_t", help="analysis rule"
     )
+    add_analysis_argument(p)
     p.add_argument("--gallery", type=Path, default=None, help="folder for overlay strips")
     p.add_argument("--out", type=Path, required=True, help="Markdown path (.json beside it)")
     return p
@@ -224,7 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point (``python -m training.suite``)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    analysis = analysis_config(parser, args.analysis, decision=args.decision)
     methods: list[Method] = []
     if args.codebook:
         methods += [codebook_method(), paper_codebook_method()]
@@ -232,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     methods += [keras_method(p) for p in args.run]
     doc = run_suite(
         methods, args.data, args.out,
-        analysis=AnalysisConfig(decision=args.decision), gallery=args.gallery,
+        analysis=analysis, gallery=args.gallery,
     )  # fmt: skip
     print(_table(doc["rows"], args.data))
     return 0

@@ -33,7 +33,7 @@ __all__ = [
     "smoothed",
 ]
 
-Rule = Literal["focal_delta_t", "diffuse_delta_t", "baseline_excess", "region"]
+Rule = Literal["focal_delta_t", "diffuse_delta_t", "local", "baseline_excess", "region"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class Measure:
     delta: float | None
     peak: float | None
     excess: float | None
+    local: float | None = None  # peak over the surrounding ring (edge.core._local)
 
 
 def measure(
@@ -113,15 +114,18 @@ def rule(
         and area_pct_roi >= cfg.diffuse_min_area_pct
     ):
         return "diffuse_delta_t", ""
+    if cfg.local_excess_c is not None and m.local is not None and m.local >= cfg.local_excess_c:
+        return "local", ""
     if (
         cfg.baseline_excess_c is not None
         and m.excess is not None
         and m.excess >= cfg.baseline_excess_c
     ):
         return "baseline_excess", ""
+    local = "" if cfg.local_excess_c is None else "; not warmer than its surroundings"
     if m.peak is None:
-        return None, "no contralateral site in the frame"
-    return None, "symmetric: ΔT below the focal and diffuse thresholds"
+        return None, "no contralateral site in the frame" + local
+    return None, "symmetric: ΔT below the focal and diffuse thresholds" + local
 
 
 def score(m: Measure | None, area_pct_roi: float, cfg: AnalysisConfig) -> float:
@@ -133,6 +137,8 @@ def score(m: Measure | None, area_pct_roi: float, cfg: AnalysisConfig) -> float:
         ratios.append(m.peak / cfg.focal_delta_t_c)
     if m.delta is not None and area_pct_roi >= cfg.diffuse_min_area_pct:
         ratios.append(m.delta / cfg.diffuse_delta_t_c)
+    if cfg.local_excess_c is not None and m.local is not None:
+        ratios.append(m.local / cfg.local_excess_c)
     if cfg.baseline_excess_c is not None and m.excess is not None:
         ratios.append(m.excess / cfg.baseline_excess_c)
     return max(ratios)

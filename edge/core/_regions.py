@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import cv2
@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.core import _delta_t as dt
+from edge.core import _local
 from edge.core._delta_t import Rule
 from edge.core.imaging import components_in_bounds
 from edge.core.roi import BreastROI
@@ -40,6 +41,7 @@ class Region:
     delta_t_c: float | None = None
     delta_t_peak_c: float | None = None
     excess_c: float | None = None
+    local_excess_c: float | None = None
     roi_overlap: float = 1.0
     counted: bool = True
     rule: Rule | None = None
@@ -59,6 +61,7 @@ class Region:
             "delta_t_c": rounded(self.delta_t_c),
             "delta_t_peak_c": rounded(self.delta_t_peak_c),
             "excess_c": rounded(self.excess_c),
+            "local_excess_c": rounded(self.local_excess_c),
             "roi_overlap": rounded(self.roi_overlap),
             "counted": self.counted,
             "rule": self.rule,
@@ -103,6 +106,7 @@ def find_regions(
     if found and celsius is not None:
         smooth, reference = dt.smoothed(celsius, roi.chest_width_px, cfg)
         side_medians = dt.side_medians(celsius, roi)
+    ring = _local.ring_px(cfg.local_ring_frac, roi.chest_width_px)
     regions: list[Region] = []
     score = 0.0
     for rid, i in enumerate(found, start=1):
@@ -119,6 +123,10 @@ def find_regions(
             measure = dt.measure(
                 ys, xs, celsius, smooth, reference, midline, side_medians[side], cfg.peak_quantile
             )
+            local = _local.local_excess(
+                ys, xs, smooth, fg, roi.body, midline, side, ring, cfg.peak_quantile
+            )
+            measure = replace(measure, local=local)
         rule, reason = dt.rule(measure, overlap, 100.0 * area / roi_area, cfg)
         if overlap >= cfg.roi_min_overlap or cfg.decision == "regions":
             score = max(score, dt.score(measure, 100.0 * area / roi_area, cfg))
@@ -135,6 +143,7 @@ def find_regions(
                 delta_t_c=None if measure is None else measure.delta,
                 delta_t_peak_c=None if measure is None else measure.peak,
                 excess_c=None if measure is None else measure.excess,
+                local_excess_c=None if measure is None else measure.local,
                 roi_overlap=overlap,
                 counted=rule is not None,
                 rule=rule,

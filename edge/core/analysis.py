@@ -22,7 +22,10 @@
   rule, the region's peak ΔT (``peak_quantile`` of its pixels) ≥ ``focal_delta_t_c`` (1 °C), or
   a *diffuse* rule, its mean ΔT ≥ ``diffuse_delta_t_c`` (0.5 °C) over at least
   ``diffuse_min_area_pct`` % of the ROI; optionally an *excess* rule, its mean above the same
-  breast's median by ``baseline_excess_c``. Left and right are never pixel-aligned and skin is
+  breast's median by ``baseline_excess_c``; and a *local* rule (on by default, decision 0014),
+  its peak above the median of the ring of body pixels around it (``local_ring_frac`` of the
+  chest width, same side, segmented pixels excluded) by ``local_excess_c`` (1 °C;
+  :mod:`edge.core._local`). Left and right are never pixel-aligned and skin is
   mottled at the 0.3-0.6 °C level, so a pixel's ΔT compares the frame smoothed by ``blur_frac``
   of the chest width at the pixel and at its mirror site (``mirror_reference = "mean"``;
   symmetric warmth cancels), or, stricter, with the warmest smoothed pixel within
@@ -49,7 +52,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from edge.core._delta_t import Rule
 from edge.core._regions import Region, find_regions, rounded
@@ -125,6 +128,15 @@ class AnalysisConfig(BaseModel):
     baseline_excess_c: float | None = Field(
         None, gt=0.0, description="excess rule: mean above the same breast's median, °C (off)"
     )
+    local_excess_c: float | None = Field(
+        1.0,
+        gt=0.0,
+        description="local rule: peak above the median of the surrounding ring of the same "
+        'breast, °C (None, or "off" in TOML, which has no null: off; decision 0014)',
+    )
+    local_ring_frac: float = Field(
+        0.05, gt=0.0, le=0.2, description="local rule: ring width, fraction of the chest width"
+    )
     peak_quantile: float = Field(
         0.9, gt=0.0, le=1.0, description="the 'peak' ΔT of a region is this quantile"
     )
@@ -154,6 +166,16 @@ class AnalysisConfig(BaseModel):
         le=0.2,
         description="mirror_reference 'max': misalignment tolerated, fraction of the chest width",
     )
+
+    @field_validator("local_excess_c", mode="before")
+    @classmethod
+    def _off(cls, value: Any) -> Any:
+        # On by default: TOML has no null, so "off" is how a config file switches it off.
+        return None if value == "off" else value
+
+    @field_serializer("local_excess_c", when_used="json")
+    def _off_in_json(self, value: float | None) -> float | str:
+        return "off" if value is None else value
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def test_a_lesion_mirrored_onto_the_other_breast_is_missed_as_symmetric(tmp_path
     (sym / "labels.jsonl").write_text(
         json.dumps({**sick.to_dict(), "file": f"{sick.subject}.npy"}) + "\n"
     )
-    row = decision_ceiling(sym, PRE, AnalysisConfig())
+    row = decision_ceiling(sym, PRE, AnalysisConfig(local_excess_c=None))  # contralateral only
     assert (row["abnormal_frames"], row["flagged"]) == (1, 0)
     assert list(row["missed_because"]) == ["symmetric: ΔT below the focal and diffuse thresholds"]
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from edge.comms.publisher import status_payload
 from edge.comms.schemas import SCHEMA_DIR, load_schema, validate
+from edge.core.analysis import AnalysisConfig, analyse
 from edge.device.stats import PipelineStats
 from tests.edge.mqtt_helpers import alert_payload
 
@@ -89,3 +91,22 @@ def test_stats_of_a_device_that_predates_salvage_incomplete_still_validate() -> 
     validate("stats", dict(payload, outbox=outbox))
     with pytest.raises(ValueError, match="salvage_incomplete"):
         validate("stats", dict(payload, outbox=dict(outbox, salvage_incomplete=-1)))
+
+
+def test_an_alert_with_a_region_counted_by_the_local_rule_validates_and_older_ones_still_do() -> (
+    None
+):
+    field = np.full((120, 160), 22.0, dtype=np.float32)
+    field[10:115, 20:140] = 33.0
+    mask = np.zeros((120, 160), dtype=np.uint8)
+    mask[50:56, 40:46] = 1
+    field[50:56, 40:46] += 1.5
+    field[50:56, 114:120] += 1.5  # the mirror site is as warm: only the local rule counts it
+    (region,) = analyse(mask, field, AnalysisConfig(local_excess_c=1.0)).regions
+    assert region.rule == "local"
+    payload = alert_payload(1)
+    payload["regions"] = [region.to_dict()]
+    validate("alert", json.loads(json.dumps(payload)))
+    older = region.to_dict()
+    del older["local_excess_c"]  # a device that predates the field
+    validate("alert", dict(payload, regions=[older]))

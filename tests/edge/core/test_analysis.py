@@ -163,6 +163,7 @@ def test_to_dict_is_json_serialisable_with_the_documented_keys() -> None:
         "delta_t_c",
         "delta_t_peak_c",
         "excess_c",
+        "local_excess_c",
         "roi_overlap",
         "counted",
         "rule",

@@ -51,7 +51,9 @@ def test_warmth_mirrored_on_both_sides_does_not_count() -> None:
     field = torso()
     mask = square(square(empty(), 50, 40, 6), 50, 114, 6)  # columns 114..119 mirror 40..45
     field[mask > 0] += 2.0
-    result = analyse(mask, field, AnalysisConfig())
+    # The contralateral rules alone (the local rule, decision 0014, reads each spot against its
+    # own surroundings instead).
+    result = analyse(mask, field, AnalysisConfig(local_excess_c=None))
     assert len(result.regions) == 2 and not result.abnormal and result.grade == "none"
     assert all(not r.counted and r.reason.startswith("symmetric") for r in result.regions)
 

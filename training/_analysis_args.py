@@ -1,0 +1,56 @@
+"""``--analysis KEY=VALUE``: any ``AnalysisConfig`` field set from the command line.
+
+Values are read as JSON (``1.0``, ``null``, ``"mean"``), a bare word as a string
+(``mirror_reference=max``); the config validates them like the device's ``[analysis]`` section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from edge.core.analysis import AnalysisConfig
+
+__all__ = ["add_analysis_argument", "analysis_config", "parse_setting"]
+
+
+def parse_setting(text: str) -> tuple[str, Any]:
+    """``"KEY=VALUE"`` -> ``(KEY, VALUE read as JSON, else the bare string)``."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"--analysis {text!r}: expected KEY=VALUE")
+    try:
+        parsed: Any = json.loads(value)
+    except json.JSONDecodeError:
+        parsed = value
+    return key.strip(), parsed
+
+
+def add_analysis_argument(parser: argparse.ArgumentParser) -> None:
+    """Add the repeatable ``--analysis KEY=VALUE`` option (``args.analysis``)."""
+    parser.add_argument(
+        "--analysis",
+        action="append",
+        type=parse_setting,
+        default=[],
+        metavar="KEY=VALUE",
+        help="an AnalysisConfig field, e.g. local_excess_c=1.0 (repeatable)",
+    )
+
+
+def analysis_config(
+    parser: argparse.ArgumentParser, settings: Sequence[tuple[str, Any]], **base: Any
+) -> AnalysisConfig:
+    """``AnalysisConfig(**base)`` with ``settings`` over it; a bad key or value exits through
+    ``parser.error`` naming it."""
+    try:
+        return AnalysisConfig(**{**base, **dict(settings)})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        parser.error(f"--analysis: {problems}")
