@@ -156,7 +156,9 @@ def _encode_bgr(bgr: npt.NDArray[np.uint8]) -> bytes:
     # is enlarged by repeating rows, which "up" turns into zeros; trying every filter on every
     # row (libpng's default) costs more than twice the time for the same size (bench_dashboard).
     ok, buf = cv2.imencode(
-        ".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
+        ".png",
+        bgr,
+        [cv2.IMWRITE_PNG_COMPRESSION, 3, cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP],
     )
     if not ok:
         raise FrameError("snapshot: OpenCV could not encode the PNG")
