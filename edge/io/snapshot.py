@@ -137,7 +137,9 @@ def render_snapshot(
     # One padded copy holds the image, the bar column and the footer (no stacking copies).
     bar_w = _BAR_W if celsius is not None else 0
     grey = (_PANEL, _PANEL, _PANEL)
-    out = cv2.copyMakeBorder(big, 0, _FOOTER_H, 0, bar_w, cv2.BORDER_CONSTANT, value=grey)
+    out: npt.NDArray[np.uint8] = np.asarray(
+        cv2.copyMakeBorder(big, 0, _FOOTER_H, 0, bar_w, cv2.BORDER_CONSTANT, value=grey), np.uint8
+    )
     if celsius is not None:
         out[: big.shape[0], big.shape[1] :] = _scale_bar(big.shape[0], palette, t_min, t_max)
     footer = out[big.shape[0] :]  # whole rows: a contiguous view OpenCV draws into
@@ -148,7 +150,9 @@ def render_snapshot(
 def encode_png(rgb: npt.NDArray[np.uint8]) -> bytes:
     """PNG bytes of an RGB uint8 image."""
     # A reversed view copies slowly; cvtColor does it in one pass.
-    return _encode_bgr(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
+    return _encode_bgr(
+        np.asarray(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR), np.uint8)
+    )
 
 
 def _encode_bgr(bgr: npt.NDArray[np.uint8]) -> bytes:
