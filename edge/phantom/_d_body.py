@@ -155,7 +155,7 @@ def draw_body(rng: np.random.Generator) -> BodyD:
         (60.0, waist * float(rng.uniform(1.05, 1.2))),
         (85.0, waist * 1.2),
     )
-    size = float(rng.uniform(4.5, 8.0))
+    size = float(rng.uniform(5.0, 8.5))
     raised = bool(rng.random() < 0.7)
     base = float(rng.uniform(2.25, 2.75)) if raised else float(rng.uniform(0.05, 0.25))
     return BodyD(
@@ -173,11 +173,11 @@ def draw_body(rng: np.random.Generator) -> BodyD:
 def draw_view(rng: np.random.Generator, view: str, body: BodyD) -> ViewD:
     """``wide``: chin to upper abdomen, DMR-IR style; ``closeup``: the breasts fill the frame."""
     if view == "wide":
-        width = float(rng.uniform(42.0, 54.0))
+        width = float(rng.uniform(40.0, 51.0))
         cy = float(rng.uniform(-13.0, -7.0)) + 0.375 * width
     else:
         chest = body.knots[6][1]
-        width = float(rng.uniform(2.1, 2.6)) * chest
+        width = float(rng.uniform(1.6, 2.1)) * chest
         cy = 0.5 * (body.breasts[0].cy + body.breasts[1].cy) + float(rng.uniform(-2.5, 2.0))
     return ViewD(
         width_cm=width,

@@ -74,7 +74,7 @@ def draw_thermal(rng: np.random.Generator, body: BodyD) -> ThermalD:
         ambient = float(rng.uniform(18.0, 28.0))
     chest = 31.6 + 0.25 * (ambient - 22.7) + float(rng.normal(0.0, 1.2))
     chest = float(np.clip(chest, max(29.2, ambient + 4.0), 34.8))
-    breast = float(rng.uniform(-0.3, 0.8))
+    breast = float(rng.uniform(-0.3, 1.0))
     kinds = ("lamp", "window", "radiator")
     objects = tuple(
         (
@@ -91,21 +91,21 @@ def draw_thermal(rng: np.random.Generator, body: BodyD) -> ThermalD:
         ambient=ambient,
         room_slope=float(rng.normal(0.5, 0.5)),
         chest=chest,
-        arm_core_drop=float(rng.uniform(0.5, 2.0)),
+        arm_core_drop=float(rng.uniform(0.5, 1.5)),
         log_breast=(breast + float(rng.normal(0.0, 0.04)), breast + float(rng.normal(0.0, 0.04))),
         log_sternum=float(rng.uniform(0.15, 0.45)),
-        log_neck=float(rng.uniform(0.15, 0.45)),
-        log_supraclavicular=float(rng.uniform(0.2, 0.6)),
-        log_axilla=float(rng.uniform(1.1, 1.9)),
+        log_neck=float(rng.uniform(0.05, 0.25)),
+        log_supraclavicular=float(rng.uniform(0.1, 0.5)),
+        log_axilla=float(rng.uniform(1.4, 2.3)),
         log_fold=float(rng.uniform(0.5, 1.1)) * (0.6 + size / 12.0),
         fold_width=float(rng.uniform(0.8, 1.6)),
         log_abdomen=float(rng.uniform(0.1, 0.4)),
-        log_convection=float(rng.uniform(0.05, 0.45)),
-        log_arm=float(rng.uniform(0.1, 0.4)),
+        log_convection=float(rng.uniform(0.0, 0.6)),
+        log_arm=float(rng.uniform(0.1, 0.3)),
         log_vessels=float(rng.uniform(0.1, 0.3)),
         log_areola=(float(rng.uniform(-0.35, 0.3)), float(rng.uniform(0.8, 1.2))),
-        log_lr=float(rng.normal(0.0, 0.09)) * (2.0 if rng.random() < 0.1 else 1.0),
-        log_texture=float(rng.uniform(0.1, 0.22)),
+        log_lr=float(rng.normal(0.0, 0.05)) * (2.0 if rng.random() < 0.1 else 1.0),
+        log_texture=float(rng.uniform(0.16, 0.28)),
         log_mottle=float(rng.uniform(0.04, 0.12)),
         emissivity=float(rng.uniform(0.96, 0.99)),
         grazing=float(rng.uniform(3.5, 6.0)),
@@ -137,7 +137,7 @@ def _log_biot(body: BodyD, t: ThermalD, g: GeomD, vessels: F32, fine: F32, mottl
         out -= t.log_axilla * _gauss(mid, y, sign * (axilla_x - 1.0), axilla_y, 2.0, 3.2)
     for i, b in enumerate(body.breasts):
         rho, q, lift = g.rho[i], g.q[i], g.lift[i]
-        out += t.log_breast[i] * np.sqrt(lift)
+        out += t.log_breast[i] * np.clip(1.6 - rho, 0.0, 1.0) ** 0.7  # the fat pad
         band = np.exp(-(((rho - 1.0) * b.low / t.fold_width) ** 2))
         out -= t.log_fold * band * np.clip(2.0 * q - 0.3, 0.0, 1.0)
         nd = np.hypot(g.p[i] - b.nipple[0], g.q[i] - b.nipple[1]) * b.half_w
@@ -145,7 +145,7 @@ def _log_biot(body: BodyD, t: ThermalD, g: GeomD, vessels: F32, fine: F32, mottl
         out += t.log_areola[0] * areola
         out -= 0.35 * t.log_areola[1] * np.exp(-((nd / 0.6) ** 2))  # the nipple's own vessels
     out += t.log_abdomen * np.clip((y - fold_y) / 12.0, 0.0, 1.5)
-    out += t.log_convection * (y - 15.0) / 40.0
+    out += t.log_convection * np.clip((y - 5.0) / 40.0, -0.05, 1.0)
     out -= t.log_lr * np.tanh(mid / 3.0) * np.clip((y - 8.0) / 4.0, 0.0, 1.0) * chest_rows
     on_arm = np.clip(g.arm_in / 1.5, 0.0, 1.0)
     out += t.log_arm * on_arm
