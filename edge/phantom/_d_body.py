@@ -95,7 +95,6 @@ class GeomD:
     p: tuple[F32, F32]  # each breast's normalised coordinates
     q: tuple[F32, F32]
     rho: tuple[F32, F32]  # normalised ellipsoid radius: < 1 on the breast
-    lift: tuple[F32, F32]  # breast height over the chest, 0..1
 
 
 def _catmull_rom(knots: tuple[tuple[float, float], ...], ys: npt.NDArray[np.float64]) -> F32:
@@ -172,12 +171,13 @@ def draw_body(rng: np.random.Generator) -> BodyD:
 
 def draw_view(rng: np.random.Generator, view: str, body: BodyD) -> ViewD:
     """``wide``: chin to upper abdomen, DMR-IR style; ``closeup``: the breasts fill the frame."""
+    chest = body.knots[6][1]
     if view == "wide":
-        width = float(rng.uniform(40.0, 51.0))
+        width = float(rng.uniform(2.6, 3.1)) * chest
         cy = float(rng.uniform(-13.0, -7.0)) + 0.375 * width
-    else:
-        chest = body.knots[6][1]
-        width = float(rng.uniform(1.6, 2.1)) * chest
+    else:  # both breasts across the frame, a little cut off or with a margin
+        extent = max(abs(b.cx) + b.half_w for b in body.breasts)
+        width = 2.0 * extent * float(rng.uniform(0.9, 1.1))
         cy = 0.5 * (body.breasts[0].cy + body.breasts[1].cy) + float(rng.uniform(-2.5, 2.0))
     return ViewD(
         width_cm=width,
@@ -196,8 +196,8 @@ def to_pixel(view: ViewD, x: float, y: float, h: int, w: int) -> tuple[float, fl
 
 
 def _arm(body: BodyD, side: int, hw_joint: float, x: F32, y: F32, mid0: float) -> F32:
-    """cm inside one arm ribbon (negative outside); it ends flat 1 cm past the shoulder joint,
-    so a raised arm leaves the axilla below it on the trunk."""
+    """cm inside one arm ribbon (negative outside); its end, 1 cm past the shoulder joint, is
+    squared off with rounded corners, so a raised arm leaves the axilla below it on the trunk."""
     sign = -1.0 if side == 0 else 1.0
     # A raised arm leaves from the shoulder top; a hanging one beside the chest wall.
     inset = 0.6 if body.arms_raised else -0.15
@@ -208,12 +208,15 @@ def _arm(body: BodyD, side: int, hw_joint: float, x: F32, y: F32, mid0: float) -
     t = rx * dx + ry * dy
     s = np.abs(rx * dy - ry * dx)
     width = body.arm_hw * (1.0 - 0.25 * np.clip(t / 60.0, 0.0, 1.0))
-    inside = np.minimum(width - s, t + 1.0)
-    return inside.astype(np.float32)
+    corner = 2.0
+    a = s - (width - corner)
+    b = corner - (t + 1.0)
+    outside = np.hypot(np.maximum(a, 0.0), np.maximum(b, 0.0)) + np.minimum(np.maximum(a, b), 0.0)
+    return (corner - outside).astype(np.float32)
 
 
-def _breast_fields(b: BreastD, x: F32, y: F32) -> tuple[F32, F32, F32, F32, F32, F32]:
-    """(p, q, rho, lift, slope x, slope y) of one breast at every pixel."""
+def _breast_fields(b: BreastD, x: F32, y: F32) -> tuple[F32, F32, F32, F32, F32]:
+    """(p, q, rho, slope x, slope y) of one breast at every pixel."""
     c, s = math.cos(b.tilt), math.sin(b.tilt)
     dx, dy = x - b.cx, y - b.cy
     u = dx * c + dy * s
@@ -224,7 +227,6 @@ def _breast_fields(b: BreastD, x: F32, y: F32) -> tuple[F32, F32, F32, F32, F32,
     r2 = p * p + q * q
     inside = r2 < 1.0
     root = np.sqrt(np.clip(1.0 - r2, 0.0025, 1.0))
-    lift = np.where(inside, 1.0 - r2, 0.0)
     # Slope per unit (p, q): a paraboloid above (it merges with the chest), an ellipsoid below
     # (it folds under), blended across the equator so the surface has no seam.
     under = np.clip((q + 0.3) / 0.6, 0.0, 1.0)
@@ -234,15 +236,8 @@ def _breast_fields(b: BreastD, x: F32, y: F32) -> tuple[F32, F32, F32, F32, F32,
     gv = -b.depth * k * q / semi
     gx = gu * c - gv * s
     gy = gu * s + gv * c
-    f = np.float32
-    return (
-        p.astype(f),
-        q.astype(f),
-        np.sqrt(r2).astype(f),
-        lift.astype(f),
-        gx.astype(f),
-        gy.astype(f),
-    )
+    fields = (p, q, np.sqrt(r2), gx, gy)
+    return tuple(a.astype(np.float32) for a in fields)  # type: ignore[return-value]
 
 
 def _smooth_max(a: F32, b: F32, k: float) -> F32:
@@ -274,13 +269,12 @@ def geometry(body: BodyD, view: ViewD, h: int, w: int) -> GeomD:
     ut = np.clip(mid / half_w, -0.995, 0.995)
     gx = body.depth * ut / (half_w * np.sqrt(1.0 - ut * ut))
     gy = np.zeros_like(gx)
-    ps, qs, rhos, lifts = [], [], [], []
+    ps, qs, rhos = [], [], []
     for b in body.breasts:
-        p, q, rho, lift, bx, by = _breast_fields(b, x, y)
+        p, q, rho, bx, by = _breast_fields(b, x, y)
         ps.append(p)
         qs.append(q)
         rhos.append(rho)
-        lifts.append(lift)
         gx, gy = gx + bx, gy + by
     cos_trunk = 1.0 / np.sqrt(1.0 + gx * gx + gy * gy)
     # An arm is a cylinder seen side-on: its slope grows toward its edges.
@@ -300,5 +294,4 @@ def geometry(body: BodyD, view: ViewD, h: int, w: int) -> GeomD:
         p=(ps[0], ps[1]),
         q=(qs[0], qs[1]),
         rho=(rhos[0], rhos[1]),
-        lift=(lifts[0], lifts[1]),
     )

@@ -81,7 +81,7 @@ def draw_channels(rng: np.random.Generator) -> tuple[tuple[GaborChannel, ...], G
 
 def _kernel(ch: GaborChannel, roll: float, s: float) -> F32:
     along, across = ch.sigma_along / s, ch.sigma_across / s
-    half = int(math.ceil(3.0 * max(along, across)))
+    half = math.ceil(3.0 * max(along, across))
     yy, xx = np.mgrid[-half : half + 1, -half : half + 1].astype(np.float32)
     angle = ch.theta - roll  # the body frame turns by -roll in the image
     c, sn = math.cos(angle), math.sin(angle)

@@ -97,9 +97,7 @@ def _mirror(spec: LesionD, side: int) -> tuple[float, float]:
     return (p if side == 0 else -p, q)
 
 
-def lesion_centre(
-    spec: LesionD, side: int, b: BreastD, depth: float = 0.0
-) -> tuple[float, float]:
+def lesion_centre(spec: LesionD, side: int, b: BreastD, depth: float = 0.0) -> tuple[float, float]:
     """Body point (cm) of the lesion; ``depth`` 0..1 pulls it toward the breast's centre."""
     if spec.look == "areolar":
         reach = min(0.55, (b.areola_r + spec.minor) / b.half_w)  # beside it, on the breast

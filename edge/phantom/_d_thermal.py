@@ -136,7 +136,7 @@ def _log_biot(body: BodyD, t: ThermalD, g: GeomD, vessels: F32, fine: F32, mottl
         out -= t.log_supraclavicular * _gauss(mid, y, sign * (neck_hw + 2.5), -0.5, 2.2, 1.6)
         out -= t.log_axilla * _gauss(mid, y, sign * (axilla_x - 1.0), axilla_y, 2.0, 3.2)
     for i, b in enumerate(body.breasts):
-        rho, q, lift = g.rho[i], g.q[i], g.lift[i]
+        rho, q = g.rho[i], g.q[i]
         out += t.log_breast[i] * np.clip(1.6 - rho, 0.0, 1.0) ** 0.7  # the fat pad
         band = np.exp(-(((rho - 1.0) * b.low / t.fold_width) ** 2))
         out -= t.log_fold * band * np.clip(2.0 * q - 0.3, 0.0, 1.0)

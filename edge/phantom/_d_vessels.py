@@ -107,13 +107,13 @@ def perfusion(segments: tuple[Segment, ...], view: ViewD, h: int, w: int) -> F32
             dx, dy = x - view.cx, y - view.cy
             col = (c * dx + sn * dy) / s + (w - 1) / 2.0
             row = (-sn * dx + c * dy) / s + (h - 1) / 2.0
-            pts.append((int(round(col * 16)), int(round(row * 16))))
+            pts.append((round(col * 16), round(row * 16)))
         if all(p[0] < -160 or p[0] > 16 * (w + 10) for p in pts):
             continue
         if all(p[1] < -160 or p[1] > 16 * (h + 10) for p in pts):
             continue
         width_px = 2.0 * seg.radius / s
-        thickness = max(1, int(round(width_px)))
+        thickness = max(1, round(width_px))
         value = min(1.0, width_px)  # a line thinner than a pixel carries its share
         layer = layers[0 if seg.depth < 0.45 else 1]
         cv2.line(layer, pts[0], pts[1], value, thickness, cv2.LINE_AA, shift=4)

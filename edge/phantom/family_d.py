@@ -73,9 +73,7 @@ def _rois(g: GeomD, alpha: F32) -> list[npt.NDArray[np.uint8]]:
     return [right.astype(np.uint8), left.astype(np.uint8)]
 
 
-def _field(
-    spec: LesionD, side: int, body: BodyD, g: GeomD, centre: tuple[float, float]
-) -> F32:
+def _field(spec: LesionD, side: int, body: BodyD, g: GeomD, centre: tuple[float, float]) -> F32:
     b = body.breasts[side]
     return lesion_field(spec, side, b, centre, g.x, g.y, g.p[side], g.q[side], g.rho[side])
 
@@ -168,7 +166,9 @@ def _sensor_noise(seed: int, index: int, resolution: str, noise_seed: int | None
     fpn = np.random.default_rng([seed, index, _FPN])
     netd = float(fpn.uniform(0.04, 0.07))
     pattern = fpn.normal(0.0, float(fpn.uniform(0.01, 0.035)), w).astype(np.float32)[None, :]
-    pattern = pattern + fpn.normal(0.0, float(fpn.uniform(0.0, 0.02)), h).astype(np.float32)[:, None]
+    pattern = (
+        pattern + fpn.normal(0.0, float(fpn.uniform(0.0, 0.02)), h).astype(np.float32)[:, None]
+    )
     yy = np.linspace(-1.0, 1.0, h, dtype=np.float32)[:, None]
     xx = np.linspace(-1.0, 1.0, w, dtype=np.float32)[None, :]
     a, b, c = (float(v) for v in fpn.normal(0.0, 0.04, 3))

@@ -257,4 +257,6 @@ def test_synth_command_writes_family_d(tmp_path: Path) -> None:
     argv = ["synth", "--count", "2", "--seed", "4", "--family", "d", "--out", str(tmp_path)]
     assert main(argv) == 0
     lines = [json.loads(line) for line in (tmp_path / "labels.jsonl").read_text().splitlines()]
-    assert [line["subject"] for line in lines] == [f"synth-d-closeup-0004-{i:05d}" for i in range(2)]
+    assert [line["subject"] for line in lines] == [
+        f"synth-d-closeup-0004-{i:05d}" for i in range(2)
+    ]
