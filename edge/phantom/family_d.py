@@ -66,11 +66,21 @@ _TAPER_CM = 0.8
 
 
 def _rois(g: GeomD, alpha: F32) -> list[npt.NDArray[np.uint8]]:
-    """Each breast's ROI: its ellipsoid, on skin, not behind an arm; the two never touch."""
+    """Each breast's ROI: its ellipsoid, on skin, not behind an arm; the two never touch.
+
+    A hanging arm's edge can cut a few pixels off a breast: only the largest piece counts."""
     visible = (alpha > 0.5) & (g.arm_in <= 0.0)
     right = (g.rho[0] < 1.0) & visible
     left = (g.rho[1] < 1.0) & visible & ~right
-    return [right.astype(np.uint8), left.astype(np.uint8)]
+    return [_largest(right.astype(np.uint8)), _largest(left.astype(np.uint8))]
+
+
+def _largest(mask: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 2:
+        return mask
+    keep = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return (labels == keep).astype(np.uint8)
 
 
 def _field(spec: LesionD, side: int, body: BodyD, g: GeomD, centre: tuple[float, float]) -> F32:
@@ -99,6 +109,18 @@ def _place(
     field = optics(heat, _field(here, side, body, g, centre)) * tapers[side]
     field *= np.float32(max(1.0, MIN_PEAK_C / max(float(field.max()), 1e-6)))
     return side, centre, field.astype(np.float32)
+
+
+def _centre_px(
+    view: ViewD, centre: tuple[float, float], roi: npt.NDArray[np.uint8], field: F32
+) -> tuple[float, float]:
+    """The lesion centre's pixel; its warmest pixel where the centre is off the visible ROI."""
+    h, w = roi.shape
+    y, x = to_pixel(view, centre[0], centre[1], h, w)
+    if 0 <= round(y) < h and 0 <= round(x) < w and roi[round(y), round(x)]:
+        return y, x
+    peak_y, peak_x = np.unravel_index(int(np.argmax(field)), field.shape)
+    return float(peak_y), float(peak_x)
 
 
 def _taper(roi: npt.NDArray[np.uint8], ramp: float) -> F32:
@@ -135,7 +157,7 @@ def _noise_free(seed: int, index: int, stage: Stage, resolution: str, view: str)
         lesions.append(
             Lesion(
                 breast=_SIDE[side],  # type: ignore[arg-type]
-                center_yx=to_pixel(framing, centre[0], centre[1], h, w),
+                center_yx=_centre_px(framing, centre, rois[side], field),
                 radius_px=1.5 * (spec.major * spec.minor) ** 0.5 / g.cm_per_px,
                 excess_c=float(field.max()),
             )

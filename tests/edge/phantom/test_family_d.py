@@ -142,6 +142,21 @@ def test_breast_roi_is_two_separate_breasts_on_skin_in_the_lower_frame() -> None
         assert rows.min() > 0.25 and rows.max() < 1.0
 
 
+@pytest.mark.parametrize("view", VIEWS)
+def test_roi_and_lesion_centres_hold_across_postures(view: str) -> None:
+    """Hanging arms cut the breasts' outline: each breast stays one region, centres inside."""
+    postures = set()
+    for index in range(100):  # seed 77, index 93: a hanging arm nicks both breasts
+        parts = render_parts_d(77, index, view=view)  # type: ignore[arg-type]
+        postures.add(draw_body(np.random.default_rng([77, index, 401])).arms_raised)
+        count, _ = cv2.connectedComponents(parts.breast)
+        assert count == 3, index
+        for lesion in parts.label.lesions:
+            y, x = (round(c) for c in lesion.center_yx)
+            assert parts.breast[y, x] == 1, index
+    assert postures == {True, False}
+
+
 def test_wide_normal_subjects_are_warmest_outside_the_breast_roi() -> None:
     outside = []
     for index in range(8):
