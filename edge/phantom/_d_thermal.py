@@ -74,7 +74,7 @@ def draw_thermal(rng: np.random.Generator, body: BodyD) -> ThermalD:
         ambient = float(rng.uniform(18.0, 28.0))
     chest = 31.6 + 0.25 * (ambient - 22.7) + float(rng.normal(0.0, 1.2))
     chest = float(np.clip(chest, max(29.2, ambient + 4.0), 34.8))
-    breast = float(rng.uniform(-0.3, 1.0))
+    breast = float(rng.uniform(-0.25, 1.2))
     kinds = ("lamp", "window", "radiator")
     objects = tuple(
         (
