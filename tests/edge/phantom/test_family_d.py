@@ -211,7 +211,7 @@ def test_population_spans_postures_rooms_skin_and_breast_contrast() -> None:
     assert {np.sign(t.log_areola[0]) for t in heats} == {-1.0, 1.0}
 
 
-def test_vessel_trees_follow_murrays_law_and_branch() -> None:
+def test_vessel_trees_branch_into_many_thinner_vessels() -> None:
     body = draw_body(np.random.default_rng(3))
     segments = grow_trees(np.random.default_rng(4), body)
     radii = sorted({round(s.radius, 6) for s in segments}, reverse=True)
