@@ -17,6 +17,15 @@ that shape and spread by conduction, gradient-noise texture with ridge-noise ves
 lesion looks (focal, multi-lobed, diffuse, periareolar ring, fold crescent). It uses the
 shared stage mix (:func:`stage_for`) and subject names (``synth-c-<view>-SSSS-IIIII``).
 
+Family "d" (:mod:`edge.phantom.family_d`) is a fourth training family, built beside "a" and "b"
+so that a model sees more independent generators; "c" stays the never-seen test. Its code is
+its own: a scanline body (a spline contour per row, arms as ribbons at their own angle,
+ellipsoid breasts whose slope gives a viewing angle), skin temperatures from steady heat flow
+core-to-room (thin, fatty, contact and perfused tissue as factors on the Biot number,
+directional emissivity at grazing angles), branching Murray's-law vessel trees, sparse Gabor
+noise texture, and lesions as anisotropic nodules with a feeding vessel, quadrant plateaus,
+areolar crescents and fold warmings. Shared stage mix; subjects ``synth-d-<view>-SSSS-IIIII``.
+
 **Views.** ``closeup``: a Lepton close-up of the chest, the breasts fill much of the frame.
 ``wide``: the DMR-IR clinical framing (neck, shoulders, arms, axillae, chest, folds, abdomen).
 
@@ -51,6 +60,7 @@ from edge.io.readers import write_mask_png
 from edge.phantom.family_a import generate_a, render_parts
 from edge.phantom.family_b import generate_b
 from edge.phantom.family_c import generate_c
+from edge.phantom.family_d import generate_d
 from edge.phantom.rules import (
     ABNORMAL_EXCESS_C,
     FPN_SIGMA_C,
@@ -111,7 +121,12 @@ def _generate_b(
     )
 
 
-FAMILIES: dict[str, Family] = {"a": generate_a, "b": _generate_b, "c": generate_c}
+FAMILIES: dict[str, Family] = {
+    "a": generate_a,
+    "b": _generate_b,
+    "c": generate_c,
+    "d": generate_d,
+}
 
 
 def _family(name: str) -> Family:
