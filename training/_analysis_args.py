@@ -7,27 +7,25 @@ Values are read as JSON (``1.0``, ``null``, ``"mean"``), a bare word as a string
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
 from edge.core.analysis import AnalysisConfig
+from edge.errors import ConfigError
+from training.presets import parse_overrides
 
 __all__ = ["add_analysis_argument", "analysis_config", "parse_setting"]
 
 
 def parse_setting(text: str) -> tuple[str, Any]:
     """``"KEY=VALUE"`` -> ``(KEY, VALUE read as JSON, else the bare string)``."""
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"--analysis {text!r}: expected KEY=VALUE")
     try:
-        parsed: Any = json.loads(value)
-    except json.JSONDecodeError:
-        parsed = value
-    return key.strip(), parsed
+        ((key, value),) = parse_overrides([text], "--analysis", "local_excess_c=1.0").items()
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return key, value
 
 
 def add_analysis_argument(parser: argparse.ArgumentParser) -> None:

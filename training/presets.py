@@ -86,14 +86,18 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def parse_overrides(pairs: Iterable[str]) -> dict[str, Any]:
-    """``["KEY=VALUE", ...]`` as a dict; each value parsed as JSON, else kept as a string."""
+def parse_overrides(
+    pairs: Iterable[str], option: str = "--set", example: str = "dropout=0.3"
+) -> dict[str, Any]:
+    """``["KEY=VALUE", ...]`` as a dict; each value parsed as JSON, else kept as a string.
+
+    ``option`` and ``example`` name the command-line option in the error."""
     values: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ConfigError(f"--set {pair!r}: expected KEY=VALUE, e.g. --set dropout=0.3")
+            raise ConfigError(f"{option} {pair!r}: expected KEY=VALUE, e.g. {option} {example}")
         try:
             values[key] = json.loads(raw)
         except json.JSONDecodeError:
