@@ -122,7 +122,12 @@ def rule(
         and m.excess >= cfg.baseline_excess_c
     ):
         return "baseline_excess", ""
-    local = "" if cfg.local_excess_c is None else "; not warmer than its surroundings"
+    if cfg.local_excess_c is None:
+        local = ""
+    elif m.local is None:  # too few ring pixels, or the midline cuts its surroundings off
+        local = "; no surroundings to compare with"
+    else:
+        local = "; not warmer than its surroundings"
     if m.peak is None:
         return None, "no contralateral site in the frame" + local
     return None, "symmetric: ΔT below the focal and diffuse thresholds" + local

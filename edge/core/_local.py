@@ -10,6 +10,7 @@ region's bounding box grown by the ring is touched, never the whole frame.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 import cv2
@@ -23,6 +24,14 @@ __all__ = ["MIN_RING_PX", "local_excess", "ring_px"]
 
 # Fewer ring pixels than this make the median a reading of one or two pixels' mottling.
 MIN_RING_PX = 4
+
+
+@lru_cache(maxsize=8)
+def _disc(width: int) -> npt.NDArray[np.uint8]:
+    # The ring's width is fixed by the chest width: a camera's frames share a few kernels.
+    return np.asarray(
+        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1)), np.uint8
+    )
 
 
 def ring_px(ring_frac: float, chest_px: float) -> int:
@@ -59,8 +68,7 @@ def local_excess(
     region = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
     inside = (xs >= x0) & (xs < x1)
     region[ys[inside] - y0, xs[inside] - x0] = 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
-    grown = cv2.dilate(region, kernel) > 0
+    grown = cv2.dilate(region, _disc(width)) > 0
     ring = grown & body[y0:y1, x0:x1] & (segmented[y0:y1, x0:x1] == 0)
     crop = smooth[y0:y1, x0:x1]
     values = crop[ring]

@@ -103,10 +103,11 @@ def find_regions(
     found = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
     found.sort(key=lambda i: (-int(stats[i, cv2.CC_STAT_AREA]), i))
     smooth = reference = side_medians = None
+    ring = 0
     if found and celsius is not None:
         smooth, reference = dt.smoothed(celsius, roi.chest_width_px, cfg)
         side_medians = dt.side_medians(celsius, roi)
-    ring = _local.ring_px(cfg.local_ring_frac, roi.chest_width_px)
+        ring = _local.ring_px(cfg.local_ring_frac, roi.chest_width_px)
     regions: list[Region] = []
     score = 0.0
     for rid, i in enumerate(found, start=1):

@@ -154,3 +154,13 @@ def test_off_in_a_config_file_switches_the_rule_off_and_round_trips() -> None:
     assert dumped["local_excess_c"] == "off"
     assert AnalysisConfig.model_validate(dumped) == cfg
     assert AnalysisConfig().model_dump(mode="json")["local_excess_c"] == 1.0
+
+
+def test_a_region_with_no_ring_to_compare_with_says_so_instead_of_not_warmer() -> None:
+    # The whole left half of the body is segmented: no unsegmented body pixel of its side
+    # is left around it, so there is nothing to measure it against.
+    field, mask = torso(), empty()
+    mask[10:115, 20:80] = 1
+    (region,) = analyse(mask, field, AnalysisConfig(**EXACT)).regions
+    assert region.local_excess_c is None and not region.counted
+    assert region.reason.endswith("; no surroundings to compare with")
