@@ -22,7 +22,7 @@ from edge.phantom.anatomy import BreastGeometry, breast_geometry, draw_anatomy, 
 from edge.phantom.body import draw_body, render_body
 from edge.phantom.camera import apply_optics, blur, draw_camera, sensor_noise
 from edge.phantom.lesions import draw_lesions, render_lesion, restyle
-from edge.phantom.rules import ABNORMAL_EXCESS_C, RESOLUTIONS, STAGE_CODE, check_request
+from edge.phantom.rules import RESOLUTIONS, STAGE_CODE, check_request, truth_mask
 from edge.phantom.skin import areola_field, draw_skin, texture_field, vessel_field
 from edge.phantom.types import (
     Lesion,
@@ -104,7 +104,7 @@ def _noise_free(
         excess += field
         lesions.append(Lesion(_SIDE[spec.breast], center, radius, peak))  # type: ignore[arg-type]
     with_lesions = without + excess
-    abnormal = ((with_lesions - without) >= np.float32(ABNORMAL_EXCESS_C)).astype(np.uint8)
+    abnormal = truth_mask(without, with_lesions)
     label = SubjectLabel(
         subject=subject_id(seed, index, "a", view),
         stage=stage,

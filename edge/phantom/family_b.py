@@ -37,6 +37,7 @@ from edge.errors import ConfigError
 from edge.phantom._b_anatomy import CameraB, draw_body, draw_camera, render_geometry
 from edge.phantom._b_lesions import draw_lesions_b, lesion_centre, lesion_field
 from edge.phantom._b_thermal import draw_thermal, render_scene, skin_alpha
+from edge.phantom.rules import ABNORMAL_EXCESS_C, truth_mask
 from edge.phantom.types import Lesion, Phantom, PhantomParts, Resolution, Stage, SubjectLabel
 
 __all__ = [
@@ -53,7 +54,6 @@ F32 = npt.NDArray[np.float32]
 
 RESOLUTIONS_B: dict[str, tuple[int, int]] = {"lepton": (120, 160), "dmr": (480, 640)}
 VIEWS = ("closeup", "wide")
-ABNORMAL_EXCESS_C = 0.5
 NETD_SIGMA_C = 0.05
 _MIN_PEAK_C = 0.6  # a placed lesion's tapered peak must clear the truth threshold by this
 _POPULATION_MEDIAN_C = 31.3
@@ -160,7 +160,7 @@ def _noise_free(seed: int, index: int, stage: Stage, resolution: str, view: str)
             )
         )
     with_lesions = (without + excess).astype(np.float32)
-    abnormal = ((with_lesions - without) >= np.float32(ABNORMAL_EXCESS_C)).astype(np.uint8)
+    abnormal = truth_mask(without, with_lesions)
     label = SubjectLabel(
         subject=subject_id_b(seed, index, view),
         stage=stage,

@@ -21,8 +21,9 @@ whose tapered peak is under 0.8 °C is pulled toward the breast's centre, so eve
 subject has a non-empty mask. ROI truth: both breast shapes on visible skin, no axillary tail
 (the breast shape has none), bounded below by the inframammary folds.
 
-A subject is fixed by ``(seed, index)``: body, temperatures, skin pattern and lesions do not
-depend on the view or the resolution. Sensor noise (NETD; fixed column and row patterns drawn
+A subject is fixed by ``(seed, index)``: body, temperatures, skin pattern and the lesions drawn
+do not depend on the view or the resolution; where a lesion lands may (it is moved toward what
+the view shows of its breast, see above). Sensor noise (NETD; fixed column and row patterns drawn
 per subject) has its own stream; ``noise_seed`` replaces only the NETD draw.
 """
 
@@ -39,7 +40,7 @@ from edge.phantom._c_body import BodyC, ShapeC, draw_body, draw_view, shape
 from edge.phantom._c_heat import HeatC, draw_heat, optics_blur, render_frame
 from edge.phantom._c_lesions import LesionC, draw_lesions_c, lesion_centre, lesion_field
 from edge.phantom._c_texture import Lattice
-from edge.phantom.rules import ABNORMAL_EXCESS_C, RESOLUTIONS, STAGE_CODE, check_request
+from edge.phantom.rules import RESOLUTIONS, STAGE_CODE, check_request, truth_mask
 from edge.phantom.types import (
     Lesion,
     Phantom,
@@ -142,7 +143,7 @@ def _noise_free(seed: int, index: int, stage: Stage, resolution: str, view: str)
             )
         )
     with_lesions = (without + excess).astype(np.float32)
-    abnormal = ((with_lesions - without) >= np.float32(ABNORMAL_EXCESS_C)).astype(np.uint8)
+    abnormal = truth_mask(without, with_lesions)
     label = SubjectLabel(
         subject=subject_id(seed, index, "c", view),
         stage=stage,

@@ -24,8 +24,9 @@ toward the breast's centre (or, for breasts mostly out of frame, put at the deep
 breast point), so every abnormal subject has a non-empty mask. ROI truth: both ellipsoids on
 visible skin, not behind an arm; the ellipsoid has no axillary tail and ends at the fold.
 
-A subject is fixed by ``(seed, index)``: body, temperatures, vessels, skin pattern and lesions
-do not depend on the view or the resolution. Sensor noise (NETD; fixed column, row and smooth
+A subject is fixed by ``(seed, index)``: body, temperatures, vessels, skin pattern and the
+lesions drawn do not depend on the view or the resolution; where a lesion lands may (it is
+moved toward what the view shows of its breast, see above). Sensor noise (NETD; fixed column, row and smooth
 patterns drawn per subject) has its own stream; ``noise_seed`` replaces only the NETD draw.
 """
 
@@ -43,7 +44,7 @@ from edge.phantom._d_gabor import draw_channels, gabor_noise
 from edge.phantom._d_lesions import LesionD, draw_lesions_d, lesion_centre, lesion_field
 from edge.phantom._d_thermal import ThermalD, draw_thermal, optics, render
 from edge.phantom._d_vessels import grow_trees, perfusion
-from edge.phantom.rules import ABNORMAL_EXCESS_C, RESOLUTIONS, STAGE_CODE, check_request
+from edge.phantom.rules import RESOLUTIONS, STAGE_CODE, check_request, truth_mask
 from edge.phantom.types import (
     Lesion,
     Phantom,
@@ -163,7 +164,7 @@ def _noise_free(seed: int, index: int, stage: Stage, resolution: str, view: str)
             )
         )
     with_lesions = (without + excess).astype(np.float32)
-    abnormal = ((with_lesions - without) >= np.float32(ABNORMAL_EXCESS_C)).astype(np.uint8)
+    abnormal = truth_mask(without, with_lesions)
     label = SubjectLabel(
         subject=subject_id(seed, index, "d", view),
         stage=stage,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import get_args
 
 import numpy as np
+import numpy.typing as npt
 
 from edge.errors import ConfigError
 from edge.phantom.types import Stage, View
@@ -24,6 +25,7 @@ __all__ = [
     "check_ids",
     "check_request",
     "stage_for",
+    "truth_mask",
 ]
 
 RESOLUTIONS: dict[str, tuple[int, int]] = {"lepton": (120, 160), "dmr": (480, 640)}
@@ -67,3 +69,11 @@ def check_request(seed: int, index: int, stage: Stage | None, resolution: str, v
     if stage not in STAGE_CODE:
         raise ConfigError(f"phantom stage={stage!r}: expected one of {', '.join(STAGES)}")
     return stage
+
+
+def truth_mask(
+    without: npt.NDArray[np.float32], with_lesions: npt.NDArray[np.float32]
+) -> npt.NDArray[np.uint8]:
+    """The shared ground-truth rule: 1 where the lesions raise the noise-free temperature by at
+    least :data:`ABNORMAL_EXCESS_C` over the same subject rendered without them (°C, float32)."""
+    return ((with_lesions - without) >= np.float32(ABNORMAL_EXCESS_C)).astype(np.uint8)
