@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from edge.phantom._c_body import BreastC
 from edge.phantom._c_texture import Lattice
+from edge.phantom.rules import one_or_two_lesions
 
 __all__ = ["LOOKS", "LesionC", "draw_lesions_c", "lesion_centre", "lesion_field"]
 
@@ -87,13 +88,7 @@ def _one(rng: np.random.Generator, stage: str, side: int) -> LesionC:
 
 def draw_lesions_c(rng: np.random.Generator, stage: str) -> list[LesionC]:
     """No lesion for ``normal``; one lesion, or for ``advanced`` mostly one in each breast."""
-    if stage == "normal":
-        return []
-    side = int(rng.integers(0, 2))
-    specs = [_one(rng, stage, side)]
-    if stage == "advanced" and rng.random() < 0.6:
-        specs.append(_one(rng, stage, 1 - side))
-    return specs
+    return one_or_two_lesions(rng, stage, _one)
 
 
 def lesion_centre(spec: LesionC, b: BreastC, depth: float = 0.0) -> tuple[float, float]:

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from edge.phantom._d_body import BreastD
+from edge.phantom.rules import one_or_two_lesions
 
 __all__ = ["LOOKS", "LesionD", "draw_lesions_d", "lesion_centre", "lesion_field"]
 
@@ -82,13 +83,7 @@ def _one(rng: np.random.Generator, stage: str, side: int) -> LesionD:
 
 def draw_lesions_d(rng: np.random.Generator, stage: str) -> list[LesionD]:
     """No lesion for ``normal``; one lesion, or for ``advanced`` mostly one in each breast."""
-    if stage == "normal":
-        return []
-    side = int(rng.integers(0, 2))
-    specs = [_one(rng, stage, side)]
-    if stage == "advanced" and rng.random() < 0.6:
-        specs.append(_one(rng, stage, 1 - side))
-    return specs
+    return one_or_two_lesions(rng, stage, _one)
 
 
 def _mirror(spec: LesionD, side: int) -> tuple[float, float]:

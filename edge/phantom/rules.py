@@ -6,7 +6,8 @@ importing the registry that imports them.
 
 from __future__ import annotations
 
-from typing import get_args
+from collections.abc import Callable
+from typing import TypeVar, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +25,7 @@ __all__ = [
     "VIEWS",
     "check_ids",
     "check_request",
+    "one_or_two_lesions",
     "stage_for",
     "truth_mask",
 ]
@@ -77,3 +79,21 @@ def truth_mask(
     """The shared ground-truth rule: 1 where the lesions raise the noise-free temperature by at
     least :data:`ABNORMAL_EXCESS_C` over the same subject rendered without them (°C, float32)."""
     return ((with_lesions - without) >= np.float32(ABNORMAL_EXCESS_C)).astype(np.uint8)
+
+
+L = TypeVar("L")
+
+
+def one_or_two_lesions(
+    rng: np.random.Generator, stage: str, one: Callable[[np.random.Generator, str, int], L]
+) -> list[L]:
+    """No lesion for ``normal``; one on a random side (0 or 1), or for ``advanced`` mostly one
+    in each breast (families c and d). ``one(rng, stage, side)`` draws a lesion; the draws come
+    in the order side, first lesion, the 0.6 chance, second lesion."""
+    if stage == "normal":
+        return []
+    side = int(rng.integers(0, 2))
+    specs = [one(rng, stage, side)]
+    if stage == "advanced" and rng.random() < 0.6:
+        specs.append(one(rng, stage, 1 - side))
+    return specs
