@@ -130,18 +130,10 @@ def _evaluate_method(
         if truth.shape != frame.shape:
             raise DatasetError(f"{s.mask}: mask {truth.shape} differs from {s.image} {frame.shape}")
         decision = screen_frame(frame, method.segment, method.preprocess, analysis_cfg)
-        mask = decision.mask
-        seconds = decision.timings_ms["segment"] / 1e3
-        evaluation.add(
-            mask,
-            truth,
-            pred_abnormal=decision.abnormal,
-            truth_abnormal=bool(truth.any()),
-            seconds=seconds,
-        )
-        latencies.append(seconds)
+        evaluation.add_decision(decision, truth)
+        latencies.append(decision.timings_ms["segment"] / 1e3)
         if i in keep:
-            kept[i] = mask
+            kept[i] = decision.mask
     summary = dict(evaluation.summary())
     summary["latency_ms_median"] = float(np.median(latencies) * 1000.0)
     return summary, kept

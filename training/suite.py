@@ -104,10 +104,7 @@ def _evaluate(
         abnormal = bool(truth.any())
         scores.append(decision.analysis.score)
         labels.append(abnormal)
-        evaluation.add(
-            decision.mask, truth, pred_abnormal=decision.abnormal, truth_abnormal=abnormal,
-            seconds=decision.timings_ms["segment"] / 1e3,
-        )  # fmt: skip
+        evaluation.add_decision(decision, truth)
         if not abnormal:
             normals += 1
             flagged_normals += decision.abnormal
@@ -172,6 +169,33 @@ def _table(rows: list[dict[str, Any]], sets: Sequence[DataSet]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _visibility_cell(vis: dict[str, Any] | None) -> str:
+    if vis is None:
+        return "–"
+    parts = [
+        f"{label}: {b['segmented']}/{b['lesions']} ({b['flagged']}/{b['frames']})"
+        for label, b in vis["bins"].items()
+        if b["lesions"] or b["frames"]
+    ]
+    return " · ".join(parts) or "–"
+
+
+def _visibility_table(rows: list[dict[str, Any]], sets: Sequence[DataSet]) -> str:
+    head = "| Method | " + " | ".join(d.name for d in sets) + " |"
+    lines = [
+        "Lesions by contrast-to-clutter ratio (ADR 0016): per bin, lesions segmented (at least"
+        " half their pixels) / lesions, and in brackets abnormal frames flagged / abnormal frames"
+        " whose most visible lesion falls in that bin.",
+        "",
+        head,
+        "|---|" + "---|" * len(sets),
+    ]
+    for row in rows:
+        cells = [_visibility_cell(row["sets"][d.name].get("visibility")) for d in sets]
+        lines.append(f"| {row['method']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def run_suite(
     methods: Sequence[Method],
     sets: Sequence[DataSet],
@@ -198,7 +222,8 @@ def run_suite(
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(doc, indent=2, default=str), encoding="utf-8")
-    out.with_suffix(".md").write_text(_table(rows, sets), encoding="utf-8")
+    text = _table(rows, sets) + "\n" + _visibility_table(rows, sets)
+    out.with_suffix(".md").write_text(text, encoding="utf-8")
     return doc
 
 

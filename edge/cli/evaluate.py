@@ -137,13 +137,7 @@ def _score_pair(
     if truth.shape != frame.shape:
         raise DatasetError(f"{mask_path}: mask {truth.shape} does not match frame {frame.shape}")
     decision = screen_frame(frame, segmenter.segment, cfg, analysis_cfg)
-    evaluation.add(
-        decision.mask,
-        truth,
-        pred_abnormal=decision.abnormal,
-        truth_abnormal=bool(truth.any()),
-        seconds=decision.timings_ms["segment"] / 1e3,
-    )
+    evaluation.add_decision(decision, truth)
 
 
 def _run_image_level(args: argparse.Namespace, out: Path) -> int:

@@ -16,12 +16,16 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from edge.core._visibility import CCR_EDGES, LesionVisibility, ccr_bin, lesion_visibility
 from edge.errors import FrameError, ThermosegError
+
+if TYPE_CHECKING:
+    from edge.core.screening import Decision
 
 __all__ = [
     "Evaluation",
@@ -165,6 +169,9 @@ class Evaluation:
     dice_abnormal: list[float] = field(default_factory=list)
     frames: int = 0
     seconds: float = 0.0
+    lesions: list[LesionVisibility] = field(default_factory=list)
+    # Per abnormal radiometric frame: its most visible lesion's CCR, and whether it was flagged.
+    abnormal_frames: list[tuple[float | None, bool]] = field(default_factory=list)
 
     def add(
         self,
@@ -188,6 +195,49 @@ class Evaluation:
         self.frames += 1
         self.seconds += float(seconds)
 
+    def add_decision(self, decision: Decision, truth: Mask) -> None:
+        """One screened frame against its truth mask: its pixels, its call, and (on a
+        radiometric frame with lesions) how visible each lesion was and how much was found."""
+        abnormal = bool(np.asarray(truth).any())
+        self.add(
+            decision.mask,
+            truth,
+            pred_abnormal=decision.abnormal,
+            truth_abnormal=abnormal,
+            seconds=decision.timings_ms["segment"] / 1e3,
+        )
+        if not (abnormal and decision.frame.radiometric):
+            return
+        celsius = decision.frame.celsius()
+        assert celsius is not None  # radiometric
+        lesions = lesion_visibility(celsius, truth, decision.mask, decision.roi)
+        self.lesions.extend(lesions)
+        ccrs = [v.ccr for v in lesions if v.ccr is not None]
+        self.abnormal_frames.append((max(ccrs) if ccrs else None, decision.abnormal))
+
+    def visibility(self) -> dict[str, Any] | None:
+        """Lesions and abnormal frames by contrast-to-clutter bin (ADR 0016); None before any
+        radiometric abnormal frame came through :meth:`add_decision`.
+
+        Per bin: ``lesions``, ``segmented`` (at least half of a lesion's pixels predicted),
+        ``recall_mean`` (mean share of its pixels), and the abnormal frames binned by their most
+        visible lesion with how many were ``flagged``."""
+        if not self.abnormal_frames:
+            return None
+        labels = [ccr_bin(0.0), ccr_bin(CCR_EDGES[0]), ccr_bin(CCR_EDGES[1]), ccr_bin(None)]
+        bins: dict[str, dict[str, Any]] = {}
+        for label in labels:
+            found = [v for v in self.lesions if ccr_bin(v.ccr) == label]
+            frames = [flagged for ccr, flagged in self.abnormal_frames if ccr_bin(ccr) == label]
+            bins[label] = {
+                "lesions": len(found),
+                "segmented": sum(v.recall >= 0.5 for v in found),
+                "recall_mean": float(np.mean([v.recall for v in found])) if found else None,
+                "frames": len(frames),
+                "flagged": int(sum(frames)),
+            }
+        return {"ccr_edges": list(CCR_EDGES), "bins": bins}
+
     def summary(self) -> dict[str, Any]:
         """Metrics so far (JSON-serialisable).
 
@@ -210,6 +260,7 @@ class Evaluation:
             "seconds": self.seconds,
             "pixels": p.to_dict(),
             "images": self.images.to_dict(),
+            "visibility": self.visibility(),
         }
 
 

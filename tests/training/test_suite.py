@@ -33,8 +33,14 @@ def test_suite_writes_one_row_per_method_and_a_distinct_gallery_per_method(
             if 0 < s["normals"] < 8:  # both classes: an ROC over the ΔT threshold factor
                 assert 0.0 <= s["auc"] <= 1.0
                 assert 0.0 <= s["sensitivity_at_specificity_095"] <= 1.0
-    table = out.read_text(encoding="utf-8")
+    table, _, visibility = out.read_text(encoding="utf-8").partition("Lesions by contrast")
     assert table.count("\n| ") == 3 and "out-b: Dice / sens / spec" in table
+    assert visibility.count("\n| ") == 4  # its header, then one row per method
+    for row in doc["rows"]:  # every abnormal frame and every lesion lands in exactly one bin
+        s = row["sets"]["in-a"]
+        bins = s["visibility"]["bins"].values()
+        assert sum(b["frames"] for b in bins) == s["images"]["tp"] + s["images"]["fn"]
+        assert sum(b["flagged"] for b in bins) == s["images"]["tp"]
     # galleries: exactly the strips each method's own cases call for, never shared between methods
     expected = set()
     for row in doc["rows"]:
