@@ -17,6 +17,11 @@ Messages always name the file, field or value at fault and what was expected.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 __all__ = [
     "ConfigError",
     "DatasetError",
@@ -27,6 +32,7 @@ __all__ = [
     "PublishError",
     "SourceError",
     "ThermosegError",
+    "validation_problems",
 ]
 
 
@@ -72,3 +78,11 @@ class MissingExtraError(ThermosegError, ImportError):
         )
         self.package = package
         self.extra = extra
+
+
+def validation_problems(exc: ValidationError) -> str:
+    """A pydantic error as one line: ``key.path: message`` per problem, ``;``-separated."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+        for err in exc.errors(include_url=False)
+    )

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from edge.core.analysis import AnalysisConfig
-from edge.errors import ConfigError
+from edge.errors import ConfigError, validation_problems
 from training.presets import parse_overrides
 
 __all__ = ["add_analysis_argument", "analysis_config", "parse_setting"]
@@ -48,7 +48,4 @@ def analysis_config(
     try:
         return AnalysisConfig(**{**base, **dict(settings)})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        parser.error(f"--analysis: {problems}")
+        parser.error(f"--analysis: {validation_problems(exc)}")

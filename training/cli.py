@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from edge import DISCLAIMER
 from edge.cli.main import run_command
 from edge.core.preprocess import PreprocessConfig
-from edge.errors import ConfigError, MissingExtraError
+from edge.errors import ConfigError, MissingExtraError, validation_problems
 from training.augment import AugmentConfig
 from training.distribute import PRECISIONS, STRATEGIES
 from training.presets import PRESETS, Preset, parse_overrides, resolve_preset
@@ -45,10 +45,7 @@ def _validated(option: str, model: type[M], pairs: list[str]) -> M:
     try:
         return model.model_validate(parse_overrides(pairs))
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
-        )
-        raise ConfigError(f"--{option}: {problems}") from None
+        raise ConfigError(f"--{option}: {validation_problems(exc)}") from None
 
 
 def _preset_overrides(args: argparse.Namespace) -> dict[str, Any]:

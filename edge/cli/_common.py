@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from edge.core.preprocess import PreprocessConfig
-from edge.errors import ConfigError
+from edge.errors import ConfigError, validation_problems
 from edge.segmenters import SEGMENTERS, Segmenter, create_segmenter
 
 __all__ = ["add_segmenter_options", "build_segmenter", "preprocess_for"]
@@ -81,10 +81,9 @@ def build_segmenter(args: argparse.Namespace) -> Segmenter:
     try:
         config = config_class(**fields)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
-        )
-        raise ConfigError(f"--set for the {args.segmenter} segmenter: {problems}") from None
+        raise ConfigError(
+            f"--set for the {args.segmenter} segmenter: {validation_problems(exc)}"
+        ) from None
     return create_segmenter(config)  # type: ignore[arg-type]
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edge import DISCLAIMER
 from edge.core.preprocess import PreprocessConfig
-from edge.errors import ModelError
+from edge.errors import ModelError, validation_problems
 
 __all__ = [
     "QUANT_MODES",
@@ -133,11 +133,7 @@ def read_manifest(path: Path) -> ModelManifest:
     try:
         return ModelManifest.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise ModelError(f"{path}: invalid model manifest: {problems}") from exc
+        raise ModelError(f"{path}: invalid model manifest: {validation_problems(exc)}") from exc
 
 
 def write_manifest(manifest: ModelManifest, path: Path) -> None:
