@@ -77,6 +77,10 @@ def test_evaluate_prints_and_writes_the_metrics(
     for key in ("dice", "iou", "precision", "recall", "sensitivity", "specificity", "fps"):
         assert key in report
     assert report["frames"] == 6
+    # each abnormal frame binned by how visible its best lesion is (ADR 0016)
+    abnormal = report["images"]["tp"] + report["images"]["fn"]
+    assert abnormal > 0
+    assert sum(b["frames"] for b in report["visibility"]["bins"].values()) == abnormal
     assert "Dice" in (tmp_path / "evaluation.md").read_text()
     assert "Dice" in capsys.readouterr().out
 
