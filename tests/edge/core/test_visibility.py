@@ -102,3 +102,17 @@ def test_a_normal_frame_adds_no_visibility_and_none_is_reported_without_lesions(
     )
     ev.add_decision(decision, empty())
     assert ev.frames == 1 and ev.summary()["visibility"] is None
+
+
+def test_a_pseudo_colour_frame_has_no_temperatures_to_read_visibility_from() -> None:
+    ev = Evaluation()
+    rgb = np.full((120, 160, 3), 90, np.uint8)
+    truth = square(empty(), 50, 40, 8)
+    decision = screen_frame(
+        Frame(rgb, "rgb", 0.0, 0, "test"),
+        lambda image: np.zeros(image.shape[:2], np.uint8),
+        PreprocessConfig.model_validate({}),
+        AnalysisConfig(),
+    )
+    ev.add_decision(decision, truth)
+    assert ev.images.fn == 1 and ev.summary()["visibility"] is None
