@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import cv2
@@ -170,28 +169,6 @@ def _room_is_skin(
     return room > skin - SKIN_ROOM_GAP_C
 
 
-# Mirror tables are cached up to this frame width (a Lepton's 160, a Boson's 320: <= 1 MB).
-_MIRROR_CACHE_MAX_W = 320
-
-
-@functools.lru_cache(maxsize=2)
-def _mirror_table_all(w: int) -> np.ndarray:
-    mirror = np.arange(2 * w - 1)[:, None] - np.arange(w)[None, :]
-    table = np.where((mirror >= 0) & (mirror < w), mirror, w).astype(np.intp)
-    table.flags.writeable = False
-    return table
-
-
-def _mirror_table(w: int, start: int, stop: int) -> np.ndarray:
-    """For axes ``s = start..stop-1`` (in half pixels): each column's mirror ``s - x``, or
-    ``w`` (a zero appended to the profile) where it falls outside the image; a camera's frames
-    share one table (cached)."""
-    if w <= _MIRROR_CACHE_MAX_W:
-        return _mirror_table_all(w)[start:stop]
-    mirror = np.arange(start, stop)[:, None] - np.arange(w)[None, :]
-    return np.where((mirror >= 0) & (mirror < w), mirror, w)
-
-
 def find_midline(
     body: npt.NDArray[Any], method: str = "mirror", search_frac: float = 0.25
 ) -> float:
@@ -248,18 +225,29 @@ def _best_of(
     ``profile``."""
     # Axis m = s / 2 reflects column x to s - x: score every candidate s at once (one row each)
     # by the profile's mismatch with its mirror. A column whose mirror falls outside the image
-    # has no partner and counts fully (its mirror reads the zero appended to the profile).
+    # has no partner and counts fully (its mirror reads a zero). Row s of the mirrors is a
+    # window of the reversed profile padded with zeros (a strided view, no gather): row s,
+    # column x reads ``padded[2w - 2 - s + x]`` = profile[s - x].
     # Profiles are whole numbers, so the sums are exact and the scores equal a column-by-column
-    # loop's.
+    # loop's; float32 holds them exactly while a row's sum (at most 2 * total) is below 2**24.
     w = len(profile)
+    dtype = np.float32 if 2 * total < 1 << 24 else np.float64
+    p = profile.astype(dtype)
+    padded = np.zeros(3 * w - 2, dtype)
+    padded[w - 1 : 2 * w - 1] = p[::-1]
+    size = padded.itemsize
     s = np.arange(first, last + 1)
     score = np.empty(len(s), dtype=np.float64)
     step = max(1, _MIDLINE_CHUNK // w)  # bounded memory whatever the frame's width
-    padded = np.append(profile, 0.0)
     for start in range(first, last + 1, step):
         stop = min(start + step, last + 1)
-        mismatch = np.abs(profile - padded[_mirror_table(w, start, stop)])
-        score[start - first : stop - first] = mismatch.sum(axis=1) / total
+        mirrors = np.ndarray(
+            (stop - start, w), dtype, padded, (2 * w - 2 - start) * size, (-size, size)
+        )
+        mismatch = np.subtract(p, mirrors)
+        np.abs(mismatch, out=mismatch)
+        sums = np.add.reduce(mismatch, axis=1)
+        score[start - first : stop - first] = sums.astype(np.float64) / total
     axes = s / 2.0
     # Best score; ties go to the axis nearest the centre of mass, then to the leftmost.
     best = np.lexsort((axes, np.abs(axes - cx), score))[0]
