@@ -121,13 +121,17 @@ def _largest_filled(body: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
 
 def _runs_through(body: npt.NDArray[np.bool_], x: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the left and right ends (inclusive) of the body run through column ``x``."""
-    w = body.shape[1]
-    left_part = ~body[:, : x + 1][:, ::-1]  # column 0 here is x itself
-    right_part = ~body[:, x:]
-    has_l = left_part.any(axis=1)
-    has_r = right_part.any(axis=1)
-    left = np.where(has_l, x - np.argmax(left_part, axis=1) + 1, 0)
-    right = np.where(has_r, x + np.argmax(right_part, axis=1) - 1, w - 1)
+    h, w = body.shape
+    rows = np.arange(h)
+    # A boolean row's argmin is its first False: the first non-body pixel going left from x
+    # (a reversed view) and going right; a row without one runs to the frame's edge. One
+    # reduction per side, no inverted copies.
+    left_part = body[:, x::-1]  # column 0 here is x itself
+    right_part = body[:, x:]
+    il = left_part.argmin(axis=1)
+    ir = right_part.argmin(axis=1)
+    left = np.where(left_part[rows, il], 0, x - il + 1)
+    right = np.where(right_part[rows, ir], w - 1, x + ir - 1)
     return left, right
 
 
