@@ -102,11 +102,13 @@ def find_regions(
         ox = oy = 0
     found = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
     found.sort(key=lambda i: (-int(stats[i, cv2.CC_STAT_AREA]), i))
-    smooth = reference = side_medians = None
+    smooth = reference = None
+    # Each side's ROI median is taken when a region on that side first needs it: most frames
+    # with regions have them on one side only.
+    side_medians: dict[Literal["left", "right"], float | None] = {}
     ring = 0
     if found and celsius is not None:
         smooth, reference = dt.smoothed(celsius, roi.chest_width_px, cfg)
-        side_medians = dt.side_medians(celsius, roi)
         ring = _local.ring_px(cfg.local_ring_frac, roi.chest_width_px)
     regions: list[Region] = []
     score = 0.0
@@ -120,7 +122,9 @@ def find_regions(
         overlap = dt.region_mean(roi.mask[ys, xs])
         side: Literal["left", "right"] = "left" if cx < midline else "right"
         measure = None
-        if celsius is not None and smooth is not None and reference is not None and side_medians:
+        if celsius is not None and smooth is not None and reference is not None:
+            if side not in side_medians:
+                side_medians[side] = dt.side_median(celsius, roi, side)
             measure = dt.measure(
                 ys, xs, celsius, smooth, reference, midline, side_medians[side], cfg.peak_quantile
             )
