@@ -8,11 +8,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from edge.core._median import class_medians, levels_below
+from edge.core._median import Quantised, class_medians, levels_below
 
 __all__ = [
     "SKIN_ROOM_GAP_C",
     "background_colour",
+    "body_and_levels",
     "body_from_celsius",
     "body_mask",
     "components",
@@ -120,22 +121,31 @@ def body_from_celsius(
     celsius: npt.NDArray[np.float32], body_min_c: float | None
 ) -> npt.NDArray[np.bool_]:
     """Body pixels of a °C frame: above ``body_min_c``, or Otsu's threshold on the frame's range."""
+    return body_and_levels(celsius, body_min_c)[0]
+
+
+def body_and_levels(
+    celsius: npt.NDArray[np.float32], body_min_c: float | None
+) -> tuple[npt.NDArray[np.bool_], Quantised | None]:
+    """:func:`body_from_celsius` and the frame quantised to its own range on the way (the
+    :func:`~edge.core._median.quantise` levels the body's median reuses), None without Otsu."""
     if body_min_c is not None:
-        return celsius > body_min_c
+        return celsius > body_min_c, None
     lo, hi = float(celsius.min()), float(celsius.max())
     if hi - lo < 1e-3:  # a flat field has no background to separate
-        return np.ones(celsius.shape, dtype=bool)
+        return np.ones(celsius.shape, dtype=bool), None
     scaled = ((celsius - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+    quantised = Quantised(scaled, lo, hi)
     threshold, fg = cv2.threshold(scaled, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     body = np.asarray(fg, dtype=bool)
     if body.all() or not body.any():
-        return np.ones(celsius.shape, dtype=bool)
+        return np.ones(celsius.shape, dtype=bool), quantised
     # A close-up can be all skin: Otsu then splits the skin itself (warm chest from cooler
     # breasts). A room is far cooler than skin (real frontal views: ~9 °C between the medians,
     # while skin spans ~4 °C below its median), so a "background" this close is skin too.
     if _room_is_skin(celsius, scaled, int(threshold), (hi - lo) / 255.0):
-        return np.ones(celsius.shape, dtype=bool)
-    return body
+        return np.ones(celsius.shape, dtype=bool), quantised
+    return body, quantised
 
 
 def _room_is_skin(

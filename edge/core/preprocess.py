@@ -40,8 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge.core._median import masked_median, median
 from edge.core.frame import Frame
-from edge.core.imaging import body_from_celsius
-from edge.core.roi import BreastROI, RoiConfig, find_roi
+from edge.core.imaging import body_and_levels
+from edge.core.roi import BreastROI, RoiConfig, find_roi_and_levels
 from edge.errors import FrameError
 
 __all__ = [
@@ -210,7 +210,7 @@ def model_input(frame: Frame, cfg: PreprocessConfig) -> ModelInput:
     if celsius is None:
         rgb = resize_to_model(frame.pixels, cfg.size, cfg.interpolation)
         return ModelInput(rgb, (0, 0, w, h), None, None)
-    roi = find_roi(celsius, cfg.roi) if cfg.crop == "roi" else None
+    roi, levels = find_roi_and_levels(celsius, cfg.roi) if cfg.crop == "roi" else (None, None)
     box = roi.box if roi is not None else (0, 0, w, h)
     x0, y0, x1, y1 = box
     small = resize_to_model(celsius[y0:y1, x0:x1], cfg.size, cfg.interpolation).astype(
@@ -219,8 +219,9 @@ def model_input(frame: Frame, cfg: PreprocessConfig) -> ModelInput:
     baseline = None
     lo, hi = cfg.t_min, cfg.t_max
     if cfg.span == "body" or cfg.encoding == "delta":
-        body = roi.body if roi is not None else body_from_celsius(celsius, None)
-        baseline = masked_median(celsius, body) if body.any() else median(celsius.ravel())
+        # The levels the body was found on are the ones its median is searched with.
+        body, levels = (roi.body, levels) if roi is not None else body_and_levels(celsius, None)
+        baseline = masked_median(celsius, body, levels) if body.any() else median(celsius.ravel())
         if cfg.span == "body":
             lo, hi = baseline - cfg.span_below_c, baseline + cfg.span_above_c
     if cfg.encoding == "delta":

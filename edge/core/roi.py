@@ -33,10 +33,10 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.core._median import median
-from edge.core.imaging import body_from_celsius, find_midline
+from edge.core._median import Quantised, median
+from edge.core.imaging import body_and_levels, find_midline
 
-__all__ = ["BreastROI", "RoiConfig", "find_roi", "full_frame_roi"]
+__all__ = ["BreastROI", "RoiConfig", "find_roi", "find_roi_and_levels", "full_frame_roi"]
 
 View = Literal["closeup", "wide"]
 
@@ -142,9 +142,25 @@ def find_roi(
     body_min_c: float | None = None,
 ) -> BreastROI:
     """The breast ROI of a °C frame (H, W); see the module docstring."""
-    cfg = cfg or RoiConfig()
+    return find_roi_and_levels(celsius, cfg, body_min_c=body_min_c)[0]
+
+
+def find_roi_and_levels(
+    celsius: npt.NDArray[np.float32],
+    cfg: RoiConfig | None = None,
+    *,
+    body_min_c: float | None = None,
+) -> tuple[BreastROI, Quantised | None]:
+    """:func:`find_roi` and the frame's levels its body was found on
+    (:func:`~edge.core.imaging.body_and_levels`), for the body's median."""
+    found, levels = body_and_levels(celsius, body_min_c)
+    return _roi_of_body(celsius, _largest_filled(found), cfg or RoiConfig()), levels
+
+
+def _roi_of_body(
+    celsius: npt.NDArray[np.float32], body: npt.NDArray[np.bool_], cfg: RoiConfig
+) -> BreastROI:
     shape = (int(celsius.shape[0]), int(celsius.shape[1]))
-    body = _largest_filled(body_from_celsius(celsius, body_min_c))
     if cfg.method == "frame" or not body.any():
         return full_frame_roi(shape, body if body.any() else None)
     h, w = shape
