@@ -189,7 +189,8 @@ class ModelInput:
 def _encode_delta(celsius: npt.NDArray[np.float32], lo: float, hi: float, rng: float) -> U8:
     size = celsius.shape[0]
     scale = np.float32(127.5 / rng)
-    rel = (celsius - np.float32(lo)) * np.float32(255.0 / (hi - lo))
+    rel = celsius - np.float32(lo)
+    rel *= np.float32(255.0 / (hi - lo))
     mirror = celsius - celsius[:, ::-1]
     local = celsius - cv2.GaussianBlur(celsius, (0, 0), sigmaX=size / 16.0)
     # In place and rounded once for all three channels: the same arithmetic per pixel as
@@ -198,9 +199,10 @@ def _encode_delta(celsius: npt.NDArray[np.float32], lo: float, hi: float, rng: f
         channel *= scale
         channel += np.float32(127.5)
     out = np.asarray(cv2.merge([rel, mirror, local]), dtype=np.float32)
-    np.rint(out, out=out)
     np.clip(out, 0, 255, out=out)
-    return out.astype(np.uint8)
+    # Within 0..255, OpenCV's conversion rounds half to even like np.rint: one pass for
+    # rint and astype (clipped first: out of int range it would not saturate).
+    return np.asarray(cv2.convertScaleAbs(out), np.uint8)
 
 
 def model_input(frame: Frame, cfg: PreprocessConfig) -> ModelInput:
