@@ -58,21 +58,27 @@ def measure(
     midline: float,
     side_median: float | None,
     quantile: float,
+    local: float | None = None,
 ) -> Measure:
-    """The temperatures of the region with pixels ``(ys, xs)`` (°C)."""
+    """The temperatures of the region with pixels ``(ys, xs)`` (°C); ``local`` is its
+    :func:`~edge.core._local.local_excess`, carried along."""
     values = celsius[ys, xs]
     max_c, mean_c = float(values.max()), region_mean(values)
     mx = np.rint(2.0 * midline - xs).astype(np.intp)
     ok = (mx >= 0) & (mx < celsius.shape[1])
     delta = peak = None
-    if ok.any():
+    if ok.all():  # the usual region: every mirror site in the frame, no selection to make
+        diff = smooth[ys, xs] - reference[ys, mx]
+        delta = region_mean(diff)
+        peak = region_quantile(diff, quantile)
+    elif ok.any():
         # Left and right are never pixel-aligned: a pixel's peak ΔT is taken against the
         # warmest smoothed pixel near its mirror site, so symmetric warmth never counts.
         diff = smooth[ys[ok], xs[ok]] - reference[ys[ok], mx[ok]]
         delta = region_mean(diff)
         peak = region_quantile(diff, quantile)
     excess = None if side_median is None else mean_c - side_median
-    return Measure(max_c, mean_c, delta, peak, excess)
+    return Measure(max_c, mean_c, delta, peak, excess, local)
 
 
 def region_mean(values: np.ndarray) -> float:

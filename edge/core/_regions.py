@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import cv2
@@ -116,7 +116,8 @@ def find_regions(
         x, y, w, h, area = (int(v) for v in stats[i, :5])
         cx, cy = float(centroids[i][0]), float(centroids[i][1])
         # Only the region's bounding box can hold its pixels (same pixels, same order).
-        ys, xs = np.nonzero(labels[y - oy : y - oy + h, x - ox : x - ox + w] == i)
+        footprint = labels[y - oy : y - oy + h, x - ox : x - ox + w] == i
+        ys, xs = np.nonzero(footprint)
         ys += y
         xs += x
         overlap = dt.region_mean(roi.mask[ys, xs])
@@ -125,13 +126,30 @@ def find_regions(
         if celsius is not None and smooth is not None and reference is not None:
             if side not in side_medians:
                 side_medians[side] = dt.side_median(celsius, roi, side)
-            measure = dt.measure(
-                ys, xs, celsius, smooth, reference, midline, side_medians[side], cfg.peak_quantile
-            )
             local = _local.local_excess(
-                ys, xs, smooth, fg, roi.body, midline, side, ring, cfg.peak_quantile
+                footprint,
+                (x, y),
+                ys,
+                xs,
+                smooth,
+                fg,
+                roi.body,
+                midline,
+                side,
+                ring,
+                cfg.peak_quantile,
             )
-            measure = replace(measure, local=local)
+            measure = dt.measure(
+                ys,
+                xs,
+                celsius,
+                smooth,
+                reference,
+                midline,
+                side_medians[side],
+                cfg.peak_quantile,
+                local,
+            )
         rule, reason = dt.rule(measure, overlap, 100.0 * area / roi_area, cfg)
         if overlap >= cfg.roi_min_overlap or cfg.decision == "regions":
             score = max(score, dt.score(measure, 100.0 * area / roi_area, cfg))
