@@ -29,6 +29,7 @@ __all__ = [
     "region_quantile",
     "rule",
     "score",
+    "side_median",
     "side_medians",
     "smoothed",
 ]
@@ -57,21 +58,27 @@ def measure(
     midline: float,
     side_median: float | None,
     quantile: float,
+    local: float | None = None,
 ) -> Measure:
-    """The temperatures of the region with pixels ``(ys, xs)`` (°C)."""
+    """The temperatures of the region with pixels ``(ys, xs)`` (°C); ``local`` is its
+    :func:`~edge.core._local.local_excess`, carried along."""
     values = celsius[ys, xs]
     max_c, mean_c = float(values.max()), region_mean(values)
     mx = np.rint(2.0 * midline - xs).astype(np.intp)
     ok = (mx >= 0) & (mx < celsius.shape[1])
     delta = peak = None
-    if ok.any():
+    if ok.all():  # the usual region: every mirror site in the frame, no selection to make
+        diff = smooth[ys, xs] - reference[ys, mx]
+        delta = region_mean(diff)
+        peak = region_quantile(diff, quantile)
+    elif ok.any():
         # Left and right are never pixel-aligned: a pixel's peak ΔT is taken against the
         # warmest smoothed pixel near its mirror site, so symmetric warmth never counts.
         diff = smooth[ys[ok], xs[ok]] - reference[ys[ok], mx[ok]]
         delta = region_mean(diff)
         peak = region_quantile(diff, quantile)
     excess = None if side_median is None else mean_c - side_median
-    return Measure(max_c, mean_c, delta, peak, excess)
+    return Measure(max_c, mean_c, delta, peak, excess, local)
 
 
 def region_mean(values: np.ndarray) -> float:
@@ -166,12 +173,12 @@ def smoothed(
     return smooth, np.asarray(cv2.dilate(smooth, kernel), dtype=np.float32)
 
 
-def side_medians(
-    celsius: npt.NDArray[np.float32], roi: BreastROI
-) -> dict[Literal["left", "right"], float | None]:
-    """Median °C of each side's ROI (the breast's own baseline), None where it is empty."""
+def side_median(
+    celsius: npt.NDArray[np.float32], roi: BreastROI, side: Literal["left", "right"]
+) -> float | None:
+    """Median °C of one side's ROI (the breast's own baseline), None where it is empty."""
     # Only the crop box is searched when it holds the whole ROI (find_roi's always does), and
-    # each side is a column slice: no frame-size masks per side.
+    # the side is a column slice: no frame-size masks per side.
     x0, y0, x1, y1 = roi.box
     inside = roi.mask[y0:y1, x0:x1] > 0
     if np.count_nonzero(inside) != np.count_nonzero(roi.mask):
@@ -179,8 +186,13 @@ def side_medians(
         inside = roi.mask > 0
     box = celsius[y0:y1, x0:x1]
     split = min(max(int(np.ceil(roi.midline_x)) - x0, 0), x1 - x0)  # x < midline_x before it
-    left, right = box[:, :split][inside[:, :split]], box[:, split:][inside[:, split:]]
-    return {
-        "left": median(left) if left.size else None,
-        "right": median(right) if right.size else None,
-    }
+    cols = slice(None, split) if side == "left" else slice(split, None)
+    values = box[:, cols][inside[:, cols]]
+    return median(values) if values.size else None
+
+
+def side_medians(
+    celsius: npt.NDArray[np.float32], roi: BreastROI
+) -> dict[Literal["left", "right"], float | None]:
+    """:func:`side_median` of each side."""
+    return {"left": side_median(celsius, roi, "left"), "right": side_median(celsius, roi, "right")}

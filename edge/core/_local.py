@@ -40,6 +40,8 @@ def ring_px(ring_frac: float, chest_px: float) -> int:
 
 
 def local_excess(
+    footprint: npt.NDArray[np.bool_],
+    origin: tuple[int, int],
     ys: np.ndarray,
     xs: np.ndarray,
     smooth: npt.NDArray[np.float32],
@@ -50,15 +52,19 @@ def local_excess(
     width: int,
     quantile: float,
 ) -> float | None:
-    """Peak of the region with pixels ``(ys, xs)`` minus the median of its ring (°C).
+    """Peak of a region minus the median of its ring (°C).
 
-    The ring is the body pixels within ``width`` pixels of the region (an elliptical
-    dilation), on its ``side`` of ``midline``, that are not ``segmented`` (0/1). None when fewer
-    than :data:`MIN_RING_PX` such pixels exist (a region filling its surroundings).
+    The region is ``footprint`` (its pixels in its bounding box, whose top-left pixel is
+    ``origin`` (x, y)), the same pixels as ``(ys, xs)``. The ring is the body pixels within
+    ``width`` pixels of the region (an elliptical dilation), on its ``side`` of ``midline``,
+    that are not ``segmented`` (0/1). None when fewer than :data:`MIN_RING_PX` such pixels
+    exist (a region filling its surroundings).
     """
     h, w = smooth.shape
-    y0, y1 = max(int(ys.min()) - width, 0), min(int(ys.max()) + width + 1, h)
-    x0, x1 = max(int(xs.min()) - width, 0), min(int(xs.max()) + width + 1, w)
+    bh, bw = footprint.shape
+    bx, by = origin
+    y0, y1 = max(by - width, 0), min(by + bh + width, h)
+    x0, x1 = max(bx - width, 0), min(bx + bw + width, w)
     if side == "left":
         x1 = min(x1, max(int(np.ceil(midline)), x0))  # x < midline
     else:
@@ -66,8 +72,10 @@ def local_excess(
     if x1 <= x0:
         return None
     region = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
-    inside = (xs >= x0) & (xs < x1)
-    region[ys[inside] - y0, xs[inside] - x0] = 1
+    # The footprint's columns on this side, pasted (no scatter of its pixels).
+    c0, c1 = max(bx, x0), min(bx + bw, x1)
+    if c1 > c0:
+        region[by - y0 : by + bh - y0, c0 - x0 : c1 - x0] = footprint[:, c0 - bx : c1 - bx]
     grown = cv2.dilate(region, _disc(width)) > 0
     ring = grown & body[y0:y1, x0:x1] & (segmented[y0:y1, x0:x1] == 0)
     crop = smooth[y0:y1, x0:x1]

@@ -9,15 +9,31 @@ are partitioned. Callers pass finite values (a :class:`~edge.core.frame.Frame` h
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["class_medians", "levels_below", "masked_median", "median"]
+__all__ = ["Quantised", "class_medians", "levels_below", "masked_median", "median", "quantise"]
 
 U8 = npt.NDArray[np.uint8]
+
+
+class Quantised(NamedTuple):
+    """A frame mapped to 256 levels of its own range ``lo``..``hi`` (a monotone map)."""
+
+    levels: U8
+    lo: float
+    hi: float
+
+
+def quantise(values: npt.NDArray[np.float32]) -> Quantised | None:
+    """``values`` at 256 levels of their own range, None when they are all equal."""
+    lo, hi = float(values.min()), float(values.max())
+    if not hi > lo:
+        return None
+    return Quantised(((values - lo) * (255.0 / (hi - lo))).astype(np.uint8), lo, hi)
 
 
 def median(values: npt.NDArray[Any]) -> float:
@@ -34,17 +50,22 @@ def median(values: npt.NDArray[Any]) -> float:
     return float((part[lo] + part[hi]) / 2)
 
 
-def masked_median(values: npt.NDArray[np.float32], mask: npt.NDArray[np.bool_]) -> float:
+def masked_median(
+    values: npt.NDArray[np.float32],
+    mask: npt.NDArray[np.bool_],
+    quantised: Quantised | None = None,
+) -> float:
     """``float(np.median(values[mask]))`` of a (H, W) float32 frame, bit for bit (``mask`` has
     some pixel).
 
     The frame is quantised to 256 levels of its own range, a monotone map: a histogram of the
     masked levels says which level holds the middle value(s), and only the masked pixels of
-    that level are partitioned, not all of them."""
-    lo, hi = float(values.min()), float(values.max())
-    if not hi > lo:
+    that level are partitioned, not all of them. ``quantised`` is :func:`quantise` of
+    ``values`` when the caller already has it (the body's Otsu split makes the same levels)."""
+    q = quantised if quantised is not None else quantise(values)
+    if q is None:
         return float(values.flat[0])
-    levels = ((values - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+    levels = q.levels
     inside = np.ascontiguousarray(mask).view(np.uint8)
     if values.size < 1 << 24:  # float32 counts are exact below 2**24
         hist = cv2.calcHist([levels], [0], inside, [256], [0, 256])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import cv2
@@ -102,11 +102,13 @@ def find_regions(
         ox = oy = 0
     found = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
     found.sort(key=lambda i: (-int(stats[i, cv2.CC_STAT_AREA]), i))
-    smooth = reference = side_medians = None
+    smooth = reference = None
+    # Each side's ROI median is taken when a region on that side first needs it: most frames
+    # with regions have them on one side only.
+    side_medians: dict[Literal["left", "right"], float | None] = {}
     ring = 0
     if found and celsius is not None:
         smooth, reference = dt.smoothed(celsius, roi.chest_width_px, cfg)
-        side_medians = dt.side_medians(celsius, roi)
         ring = _local.ring_px(cfg.local_ring_frac, roi.chest_width_px)
     regions: list[Region] = []
     score = 0.0
@@ -114,20 +116,40 @@ def find_regions(
         x, y, w, h, area = (int(v) for v in stats[i, :5])
         cx, cy = float(centroids[i][0]), float(centroids[i][1])
         # Only the region's bounding box can hold its pixels (same pixels, same order).
-        ys, xs = np.nonzero(labels[y - oy : y - oy + h, x - ox : x - ox + w] == i)
+        footprint = labels[y - oy : y - oy + h, x - ox : x - ox + w] == i
+        ys, xs = np.nonzero(footprint)
         ys += y
         xs += x
         overlap = dt.region_mean(roi.mask[ys, xs])
         side: Literal["left", "right"] = "left" if cx < midline else "right"
         measure = None
-        if celsius is not None and smooth is not None and reference is not None and side_medians:
-            measure = dt.measure(
-                ys, xs, celsius, smooth, reference, midline, side_medians[side], cfg.peak_quantile
-            )
+        if celsius is not None and smooth is not None and reference is not None:
+            if side not in side_medians:
+                side_medians[side] = dt.side_median(celsius, roi, side)
             local = _local.local_excess(
-                ys, xs, smooth, fg, roi.body, midline, side, ring, cfg.peak_quantile
+                footprint,
+                (x, y),
+                ys,
+                xs,
+                smooth,
+                fg,
+                roi.body,
+                midline,
+                side,
+                ring,
+                cfg.peak_quantile,
             )
-            measure = replace(measure, local=local)
+            measure = dt.measure(
+                ys,
+                xs,
+                celsius,
+                smooth,
+                reference,
+                midline,
+                side_medians[side],
+                cfg.peak_quantile,
+                local,
+            )
         rule, reason = dt.rule(measure, overlap, 100.0 * area / roi_area, cfg)
         if overlap >= cfg.roi_min_overlap or cfg.decision == "regions":
             score = max(score, dt.score(measure, 100.0 * area / roi_area, cfg))

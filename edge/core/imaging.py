@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-from edge.core._median import class_medians, levels_below
+from edge.core._median import Quantised, class_medians, levels_below
 
 __all__ = [
     "SKIN_ROOM_GAP_C",
     "background_colour",
+    "body_and_levels",
     "body_from_celsius",
     "body_mask",
     "components",
@@ -121,22 +121,31 @@ def body_from_celsius(
     celsius: npt.NDArray[np.float32], body_min_c: float | None
 ) -> npt.NDArray[np.bool_]:
     """Body pixels of a °C frame: above ``body_min_c``, or Otsu's threshold on the frame's range."""
+    return body_and_levels(celsius, body_min_c)[0]
+
+
+def body_and_levels(
+    celsius: npt.NDArray[np.float32], body_min_c: float | None
+) -> tuple[npt.NDArray[np.bool_], Quantised | None]:
+    """:func:`body_from_celsius` and the frame quantised to its own range on the way (the
+    :func:`~edge.core._median.quantise` levels the body's median reuses), None without Otsu."""
     if body_min_c is not None:
-        return celsius > body_min_c
+        return celsius > body_min_c, None
     lo, hi = float(celsius.min()), float(celsius.max())
     if hi - lo < 1e-3:  # a flat field has no background to separate
-        return np.ones(celsius.shape, dtype=bool)
+        return np.ones(celsius.shape, dtype=bool), None
     scaled = ((celsius - lo) * (255.0 / (hi - lo))).astype(np.uint8)
+    quantised = Quantised(scaled, lo, hi)
     threshold, fg = cv2.threshold(scaled, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     body = np.asarray(fg, dtype=bool)
     if body.all() or not body.any():
-        return np.ones(celsius.shape, dtype=bool)
+        return np.ones(celsius.shape, dtype=bool), quantised
     # A close-up can be all skin: Otsu then splits the skin itself (warm chest from cooler
     # breasts). A room is far cooler than skin (real frontal views: ~9 °C between the medians,
     # while skin spans ~4 °C below its median), so a "background" this close is skin too.
     if _room_is_skin(celsius, scaled, int(threshold), (hi - lo) / 255.0):
-        return np.ones(celsius.shape, dtype=bool)
-    return body
+        return np.ones(celsius.shape, dtype=bool), quantised
+    return body, quantised
 
 
 def _room_is_skin(
@@ -168,28 +177,6 @@ def _room_is_skin(
         return True
     room, skin = class_medians(celsius, scaled, threshold, below)
     return room > skin - SKIN_ROOM_GAP_C
-
-
-# Mirror tables are cached up to this frame width (a Lepton's 160, a Boson's 320: <= 1 MB).
-_MIRROR_CACHE_MAX_W = 320
-
-
-@functools.lru_cache(maxsize=2)
-def _mirror_table_all(w: int) -> np.ndarray:
-    mirror = np.arange(2 * w - 1)[:, None] - np.arange(w)[None, :]
-    table = np.where((mirror >= 0) & (mirror < w), mirror, w).astype(np.intp)
-    table.flags.writeable = False
-    return table
-
-
-def _mirror_table(w: int, start: int, stop: int) -> np.ndarray:
-    """For axes ``s = start..stop-1`` (in half pixels): each column's mirror ``s - x``, or
-    ``w`` (a zero appended to the profile) where it falls outside the image; a camera's frames
-    share one table (cached)."""
-    if w <= _MIRROR_CACHE_MAX_W:
-        return _mirror_table_all(w)[start:stop]
-    mirror = np.arange(start, stop)[:, None] - np.arange(w)[None, :]
-    return np.where((mirror >= 0) & (mirror < w), mirror, w)
 
 
 def find_midline(
@@ -248,18 +235,29 @@ def _best_of(
     ``profile``."""
     # Axis m = s / 2 reflects column x to s - x: score every candidate s at once (one row each)
     # by the profile's mismatch with its mirror. A column whose mirror falls outside the image
-    # has no partner and counts fully (its mirror reads the zero appended to the profile).
+    # has no partner and counts fully (its mirror reads a zero). Row s of the mirrors is a
+    # window of the reversed profile padded with zeros (a strided view, no gather): row s,
+    # column x reads ``padded[2w - 2 - s + x]`` = profile[s - x].
     # Profiles are whole numbers, so the sums are exact and the scores equal a column-by-column
-    # loop's.
+    # loop's; float32 holds them exactly while a row's sum (at most 2 * total) is below 2**24.
     w = len(profile)
+    dtype = np.float32 if 2 * total < 1 << 24 else np.float64
+    p = profile.astype(dtype)
+    padded = np.zeros(3 * w - 2, dtype)
+    padded[w - 1 : 2 * w - 1] = p[::-1]
+    size = padded.itemsize
     s = np.arange(first, last + 1)
     score = np.empty(len(s), dtype=np.float64)
     step = max(1, _MIDLINE_CHUNK // w)  # bounded memory whatever the frame's width
-    padded = np.append(profile, 0.0)
     for start in range(first, last + 1, step):
         stop = min(start + step, last + 1)
-        mismatch = np.abs(profile - padded[_mirror_table(w, start, stop)])
-        score[start - first : stop - first] = mismatch.sum(axis=1) / total
+        mirrors = np.ndarray(
+            (stop - start, w), dtype, padded, (2 * w - 2 - start) * size, (-size, size)
+        )
+        mismatch = np.subtract(p, mirrors)
+        np.abs(mismatch, out=mismatch)
+        sums = np.add.reduce(mismatch, axis=1)
+        score[start - first : stop - first] = sums.astype(np.float64) / total
     axes = s / 2.0
     # Best score; ties go to the axis nearest the centre of mass, then to the leftmost.
     best = np.lexsort((axes, np.abs(axes - cx), score))[0]

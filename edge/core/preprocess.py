@@ -40,8 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from edge.core._median import masked_median, median
 from edge.core.frame import Frame
-from edge.core.imaging import body_from_celsius
-from edge.core.roi import BreastROI, RoiConfig, find_roi
+from edge.core.imaging import body_and_levels
+from edge.core.roi import BreastROI, RoiConfig, find_roi_and_levels
 from edge.errors import FrameError
 
 __all__ = [
@@ -189,7 +189,8 @@ class ModelInput:
 def _encode_delta(celsius: npt.NDArray[np.float32], lo: float, hi: float, rng: float) -> U8:
     size = celsius.shape[0]
     scale = np.float32(127.5 / rng)
-    rel = (celsius - np.float32(lo)) * np.float32(255.0 / (hi - lo))
+    rel = celsius - np.float32(lo)
+    rel *= np.float32(255.0 / (hi - lo))
     mirror = celsius - celsius[:, ::-1]
     local = celsius - cv2.GaussianBlur(celsius, (0, 0), sigmaX=size / 16.0)
     # In place and rounded once for all three channels: the same arithmetic per pixel as
@@ -198,9 +199,10 @@ def _encode_delta(celsius: npt.NDArray[np.float32], lo: float, hi: float, rng: f
         channel *= scale
         channel += np.float32(127.5)
     out = np.asarray(cv2.merge([rel, mirror, local]), dtype=np.float32)
-    np.rint(out, out=out)
     np.clip(out, 0, 255, out=out)
-    return out.astype(np.uint8)
+    # Within 0..255, OpenCV's conversion rounds half to even like np.rint: one pass for
+    # rint and astype (clipped first: out of int range it would not saturate).
+    return np.asarray(cv2.convertScaleAbs(out), np.uint8)
 
 
 def model_input(frame: Frame, cfg: PreprocessConfig) -> ModelInput:
@@ -210,7 +212,7 @@ def model_input(frame: Frame, cfg: PreprocessConfig) -> ModelInput:
     if celsius is None:
         rgb = resize_to_model(frame.pixels, cfg.size, cfg.interpolation)
         return ModelInput(rgb, (0, 0, w, h), None, None)
-    roi = find_roi(celsius, cfg.roi) if cfg.crop == "roi" else None
+    roi, levels = find_roi_and_levels(celsius, cfg.roi) if cfg.crop == "roi" else (None, None)
     box = roi.box if roi is not None else (0, 0, w, h)
     x0, y0, x1, y1 = box
     small = resize_to_model(celsius[y0:y1, x0:x1], cfg.size, cfg.interpolation).astype(
@@ -219,8 +221,9 @@ def model_input(frame: Frame, cfg: PreprocessConfig) -> ModelInput:
     baseline = None
     lo, hi = cfg.t_min, cfg.t_max
     if cfg.span == "body" or cfg.encoding == "delta":
-        body = roi.body if roi is not None else body_from_celsius(celsius, None)
-        baseline = masked_median(celsius, body) if body.any() else median(celsius.ravel())
+        # The levels the body was found on are the ones its median is searched with.
+        body, levels = (roi.body, levels) if roi is not None else body_and_levels(celsius, None)
+        baseline = masked_median(celsius, body, levels) if body.any() else median(celsius.ravel())
         if cfg.span == "body":
             lo, hi = baseline - cfg.span_below_c, baseline + cfg.span_above_c
     if cfg.encoding == "delta":

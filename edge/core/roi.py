@@ -33,10 +33,10 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from edge.core._median import median
-from edge.core.imaging import body_from_celsius, find_midline
+from edge.core._median import Quantised, median
+from edge.core.imaging import body_and_levels, find_midline
 
-__all__ = ["BreastROI", "RoiConfig", "find_roi", "full_frame_roi"]
+__all__ = ["BreastROI", "RoiConfig", "find_roi", "find_roi_and_levels", "full_frame_roi"]
 
 View = Literal["closeup", "wide"]
 
@@ -121,13 +121,17 @@ def _largest_filled(body: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
 
 def _runs_through(body: npt.NDArray[np.bool_], x: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the left and right ends (inclusive) of the body run through column ``x``."""
-    w = body.shape[1]
-    left_part = ~body[:, : x + 1][:, ::-1]  # column 0 here is x itself
-    right_part = ~body[:, x:]
-    has_l = left_part.any(axis=1)
-    has_r = right_part.any(axis=1)
-    left = np.where(has_l, x - np.argmax(left_part, axis=1) + 1, 0)
-    right = np.where(has_r, x + np.argmax(right_part, axis=1) - 1, w - 1)
+    h, w = body.shape
+    rows = np.arange(h)
+    # A boolean row's argmin is its first False: the first non-body pixel going left from x
+    # (a reversed view) and going right; a row without one runs to the frame's edge. One
+    # reduction per side, no inverted copies.
+    left_part = body[:, x::-1]  # column 0 here is x itself
+    right_part = body[:, x:]
+    il = left_part.argmin(axis=1)
+    ir = right_part.argmin(axis=1)
+    left = np.where(left_part[rows, il], 0, x - il + 1)
+    right = np.where(right_part[rows, ir], w - 1, x + ir - 1)
     return left, right
 
 
@@ -138,9 +142,25 @@ def find_roi(
     body_min_c: float | None = None,
 ) -> BreastROI:
     """The breast ROI of a °C frame (H, W); see the module docstring."""
-    cfg = cfg or RoiConfig()
+    return find_roi_and_levels(celsius, cfg, body_min_c=body_min_c)[0]
+
+
+def find_roi_and_levels(
+    celsius: npt.NDArray[np.float32],
+    cfg: RoiConfig | None = None,
+    *,
+    body_min_c: float | None = None,
+) -> tuple[BreastROI, Quantised | None]:
+    """:func:`find_roi` and the frame's levels its body was found on
+    (:func:`~edge.core.imaging.body_and_levels`), for the body's median."""
+    found, levels = body_and_levels(celsius, body_min_c)
+    return _roi_of_body(celsius, _largest_filled(found), cfg or RoiConfig()), levels
+
+
+def _roi_of_body(
+    celsius: npt.NDArray[np.float32], body: npt.NDArray[np.bool_], cfg: RoiConfig
+) -> BreastROI:
     shape = (int(celsius.shape[0]), int(celsius.shape[1]))
-    body = _largest_filled(body_from_celsius(celsius, body_min_c))
     if cfg.method == "frame" or not body.any():
         return full_frame_roi(shape, body if body.any() else None)
     h, w = shape

@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
 
+from edge.comms.schemas._precheck import Check, compile_check
+
 __all__ = ["SCHEMA_DIR", "SchemaKind", "load_schema", "validate"]
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,11 @@ def _validator(kind: SchemaKind) -> Draft202012Validator:
     return Draft202012Validator(load_schema(kind))
 
 
+@functools.cache
+def _surely_valid(kind: SchemaKind) -> Check:
+    return compile_check(load_schema(kind))
+
+
 def _where(path: Any) -> str:
     parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in path]
     return "".join(parts).lstrip(".") or "(top level)"
@@ -48,6 +55,8 @@ def _where(path: Any) -> str:
 
 def validate(kind: SchemaKind, payload: dict[str, Any]) -> None:
     """Raise ``ValueError`` naming the field (e.g. ``regions[0].area_px``) when invalid."""
+    if _surely_valid(kind)(payload):
+        return  # jsonschema would find nothing (edge.comms.schemas._precheck); it judges the rest
     errors = sorted(_validator(kind).iter_errors(payload), key=lambda e: list(e.absolute_path))
     if errors:
         first = errors[0]

@@ -7,7 +7,7 @@ import pytest
 
 from edge.core._delta_t import side_medians
 from edge.core._median import masked_median, median
-from edge.core.roi import BreastROI, find_roi
+from edge.core.roi import BreastROI, find_roi, find_roi_and_levels
 from edge.phantom import generate
 
 
@@ -40,6 +40,21 @@ def test_masked_median_equals_numpy_median_of_the_masked_pixels(decimals: int | 
         mask = rng.random((h, w)) < rng.uniform(0.001, 1.0)
         mask[int(rng.integers(h)), int(rng.integers(w))] = True
         assert masked_median(frame, mask) == float(np.median(frame[mask]))
+
+
+@pytest.mark.parametrize("family", ["a", "b", "c", "d"])
+@pytest.mark.parametrize("view", ["closeup", "wide"])
+def test_the_body_median_from_the_roi_levels_equals_numpy_median_of_the_body(
+    family: str, view: str
+) -> None:
+    for i in range(6):
+        celsius = generate(5, i, family=family, view=view).celsius
+        roi, levels = find_roi_and_levels(celsius)
+        assert levels is not None  # the body was split by Otsu on these levels
+        assert roi.box == find_roi(celsius).box
+        expected = float(np.median(celsius[roi.body]))
+        assert masked_median(celsius, roi.body, levels) == expected
+        assert masked_median(celsius, roi.body) == expected
 
 
 def test_masked_median_of_a_flat_frame_is_its_value() -> None:
