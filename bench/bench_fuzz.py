@@ -186,7 +186,7 @@ def run(
     if unknown:
         raise SystemExit(f"unknown fuzz target(s) {unknown}; expected some of {sorted(targets)}")
     run_seed = random.randrange(2**32) if run_seed is None else run_seed
-    print(f"fuzz seed {run_seed} (rerun with --seed {run_seed})", flush=True)
+    print(f"fuzz seed {run_seed} (rerun: python -m bench.bench_fuzz --seed {run_seed})", flush=True)
     results = {
         name: fuzz_target(targets[name], n or (QUICK_N if quick else DEFAULT_N[name]), run_seed)
         for name in chosen

@@ -256,7 +256,9 @@ def alert_doc(draw: st.DrawFn) -> dict[str, Any]:
             node = payload["segmenter"]
         elif where == "region" and isinstance(regions, list) and regions:
             node = regions[0] if isinstance(regions[0], dict) else payload
-        key = draw(st.one_of(st.sampled_from(sorted(node)), TEXT))
+        # An earlier mutation may have left the node empty ({}): then only a new key.
+        keys = sorted(node)
+        key = draw(st.one_of(st.sampled_from(keys), TEXT) if keys else TEXT)
         node[key] = draw(JSON)
     return payload
 
