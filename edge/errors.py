@@ -80,9 +80,13 @@ class MissingExtraError(ThermosegError, ImportError):
         self.extra = extra
 
 
-def validation_problems(exc: ValidationError) -> str:
-    """A pydantic error as one line: ``key.path: message`` per problem, ``;``-separated."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-        for err in exc.errors(include_url=False)
-    )
+def validation_problems(exc: ValidationError, *, with_input: bool = False) -> str:
+    """A pydantic error as one line: ``key.path: message`` per problem, ``;``-separated;
+    ``with_input`` adds the value at fault (``key.path=value: message``) where a key names it."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        path = ".".join(str(p) for p in err["loc"])
+        if with_input and path:
+            path = f"{path}={err.get('input')!r}"
+        problems.append(f"{path or '<root>'}: {err['msg']}")
+    return "; ".join(problems)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from edge.errors import ConfigError
+from edge.errors import ConfigError, validation_problems
 
 if TYPE_CHECKING:
     import keras
@@ -118,10 +118,7 @@ def resolve_preset(name: str, overrides: Mapping[str, Any] | None = None) -> Pre
     try:
         return Preset.model_validate({**PRESETS[name].model_dump(), **overrides})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: {e['msg']}"
-            for e in exc.errors(include_url=False)
-        )
+        problems = validation_problems(exc, with_input=True)
         raise ConfigError(f"preset {name!r} overrides: {problems}") from None
 
 

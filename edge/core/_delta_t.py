@@ -67,14 +67,12 @@ def measure(
     mx = np.rint(2.0 * midline - xs).astype(np.intp)
     ok = (mx >= 0) & (mx < celsius.shape[1])
     delta = peak = None
-    if ok.all():  # the usual region: every mirror site in the frame, no selection to make
-        diff = smooth[ys, xs] - reference[ys, mx]
-        delta = region_mean(diff)
-        peak = region_quantile(diff, quantile)
-    elif ok.any():
+    if not ok.all():  # the usual region has every mirror site in the frame: no selection
+        ys, xs, mx = ys[ok], xs[ok], mx[ok]
+    if mx.size:
         # Left and right are never pixel-aligned: a pixel's peak ΔT is taken against the
         # warmest smoothed pixel near its mirror site, so symmetric warmth never counts.
-        diff = smooth[ys[ok], xs[ok]] - reference[ys[ok], mx[ok]]
+        diff = smooth[ys, xs] - reference[ys, mx]
         delta = region_mean(diff)
         peak = region_quantile(diff, quantile)
     excess = None if side_median is None else mean_c - side_median

@@ -42,8 +42,6 @@ def ring_px(ring_frac: float, chest_px: float) -> int:
 def local_excess(
     footprint: npt.NDArray[np.bool_],
     origin: tuple[int, int],
-    ys: np.ndarray,
-    xs: np.ndarray,
     smooth: npt.NDArray[np.float32],
     segmented: npt.NDArray[np.uint8],
     body: npt.NDArray[np.bool_],
@@ -55,7 +53,7 @@ def local_excess(
     """Peak of a region minus the median of its ring (°C).
 
     The region is ``footprint`` (its pixels in its bounding box, whose top-left pixel is
-    ``origin`` (x, y)), the same pixels as ``(ys, xs)``. The ring is the body pixels within
+    ``origin`` (x, y)). The ring is the body pixels within
     ``width`` pixels of the region (an elliptical dilation), on its ``side`` of ``midline``,
     that are not ``segmented`` (0/1). None when fewer than :data:`MIN_RING_PX` such pixels
     exist (a region filling its surroundings).
@@ -82,4 +80,6 @@ def local_excess(
     values = crop[ring]
     if values.size < MIN_RING_PX:
         return None
-    return region_quantile(smooth[ys, xs], quantile) - median(values)
+    # The region's pixels in row-major order, as np.nonzero would list them.
+    peak = region_quantile(smooth[by : by + bh, bx : bx + bw][footprint], quantile)
+    return peak - median(values)

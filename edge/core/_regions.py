@@ -129,8 +129,6 @@ def find_regions(
             local = _local.local_excess(
                 footprint,
                 (x, y),
-                ys,
-                xs,
                 smooth,
                 fg,
                 roi.body,

@@ -17,13 +17,17 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from edge.core._local import _disc, ring_px
 from edge.core.roi import BreastROI
 
-__all__ = ["CCR_EDGES", "LesionVisibility", "ccr_bin", "lesion_visibility"]
+__all__ = ["CCR_BINS", "CCR_EDGES", "LesionVisibility", "ccr_bin", "lesion_visibility"]
 
 # Bins of the contrast-to-clutter ratio: lost in the texture / marginal / plainly visible.
 CCR_EDGES = (3.0, 6.0)
-RING_FRAC = 0.05  # of the chest width, as the local rule's ring (ADR 0014)
+CCR_BINS = ("<3", "3-6", ">=6", "unmeasured")  # the labels :func:`ccr_bin` gives
+# Of the chest width: the local rule's default ring (ADR 0014), fixed here by ADR 0016 so that
+# a reading keeps its meaning when a device configures another ring.
+RING_FRAC = 0.05
 QUANTILE = 0.95
 # Clutter never reads below sensor noise (a Lepton's NETD is about 0.05 °C).
 CLUTTER_FLOOR_C = 0.05
@@ -49,12 +53,9 @@ class LesionVisibility:
 
 def ccr_bin(ccr: float | None) -> str:
     """The bin's label: ``"<3"``, ``"3-6"``, ``">=6"`` or ``"unmeasured"``."""
-    lo, hi = CCR_EDGES
     if ccr is None:
-        return "unmeasured"
-    if ccr < lo:
-        return f"<{lo:g}"
-    return f"{lo:g}-{hi:g}" if ccr < hi else f">={hi:g}"
+        return CCR_BINS[3]
+    return CCR_BINS[0] if ccr < CCR_EDGES[0] else CCR_BINS[1] if ccr < CCR_EDGES[1] else CCR_BINS[2]
 
 
 def _texture(
@@ -81,9 +82,9 @@ def lesion_visibility(
         return []
     body = roi.body if roi is not None else np.ones(t.shape, dtype=bool)
     chest = roi.chest_width_px if roi is not None else float(t.shape[1])
-    width = max(round(RING_FRAC * chest), 2)
+    width = max(ring_px(RING_FRAC, chest), 2)
     texture = _texture(np.asarray(celsius, np.float32), body, float(width))
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1))
+    disc = _disc(width)
     hit = np.asarray(predicted) > 0
     out = []
     for k in range(1, n):

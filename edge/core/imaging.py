@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from edge.core._median import Quantised, class_medians, levels_below
+from edge.core._median import Quantised, class_medians, levels_below, quantise
 
 __all__ = [
     "SKIN_ROOM_GAP_C",
@@ -131,11 +131,10 @@ def body_and_levels(
     :func:`~edge.core._median.quantise` levels the body's median reuses), None without Otsu."""
     if body_min_c is not None:
         return celsius > body_min_c, None
-    lo, hi = float(celsius.min()), float(celsius.max())
-    if hi - lo < 1e-3:  # a flat field has no background to separate
-        return np.ones(celsius.shape, dtype=bool), None
-    scaled = ((celsius - lo) * (255.0 / (hi - lo))).astype(np.uint8)
-    quantised = Quantised(scaled, lo, hi)
+    quantised = quantise(celsius)
+    if quantised is None or quantised.hi - quantised.lo < 1e-3:
+        return np.ones(celsius.shape, dtype=bool), None  # a flat field: no background
+    scaled, lo, hi = quantised.levels, quantised.lo, quantised.hi
     threshold, fg = cv2.threshold(scaled, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     body = np.asarray(fg, dtype=bool)
     if body.all() or not body.any():

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from edge.core._visibility import CCR_EDGES, LesionVisibility, ccr_bin, lesion_visibility
+from edge.core._visibility import (
+    CCR_BINS,
+    CCR_EDGES,
+    LesionVisibility,
+    ccr_bin,
+    lesion_visibility,
+)
 from edge.errors import FrameError, ThermosegError
 
 if TYPE_CHECKING:
@@ -224,18 +230,26 @@ class Evaluation:
         visible lesion with how many were ``flagged``."""
         if not self.abnormal_frames:
             return None
-        labels = [ccr_bin(0.0), ccr_bin(CCR_EDGES[0]), ccr_bin(CCR_EDGES[1]), ccr_bin(None)]
-        bins: dict[str, dict[str, Any]] = {}
-        for label in labels:
-            found = [v for v in self.lesions if ccr_bin(v.ccr) == label]
-            frames = [flagged for ccr, flagged in self.abnormal_frames if ccr_bin(ccr) == label]
-            bins[label] = {
-                "lesions": len(found),
-                "segmented": sum(v.recall >= 0.5 for v in found),
-                "recall_mean": float(np.mean([v.recall for v in found])) if found else None,
-                "frames": len(frames),
-                "flagged": int(sum(frames)),
+        counts = {label: [0, 0, 0, 0] for label in CCR_BINS}  # lesions, segmented, frames, flagged
+        recalls: dict[str, list[float]] = {label: [] for label in CCR_BINS}
+        for v in self.lesions:
+            label = ccr_bin(v.ccr)
+            counts[label][0] += 1
+            counts[label][1] += int(v.recall >= 0.5)
+            recalls[label].append(v.recall)
+        for ccr, flagged in self.abnormal_frames:
+            counts[ccr_bin(ccr)][2] += 1
+            counts[ccr_bin(ccr)][3] += int(flagged)
+        bins = {
+            label: {
+                "lesions": n,
+                "segmented": segmented,
+                "recall_mean": float(np.mean(recalls[label])) if recalls[label] else None,
+                "frames": frames,
+                "flagged": flagged,
             }
+            for label, (n, segmented, frames, flagged) in counts.items()
+        }
         return {"ccr_edges": list(CCR_EDGES), "bins": bins}
 
     def summary(self) -> dict[str, Any]:

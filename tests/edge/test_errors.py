@@ -31,3 +31,11 @@ def test_a_problem_with_the_whole_document_is_named_root() -> None:
     with pytest.raises(ValidationError) as info:
         _Outer.model_validate([1, 2])
     assert validation_problems(info.value).startswith("<root>: ")
+
+
+def test_the_value_at_fault_can_be_named_beside_its_key() -> None:
+    with pytest.raises(ValidationError) as info:
+        _Outer.model_validate({"inner": {"rate": "fast"}})
+    assert validation_problems(info.value, with_input=True) == (
+        "inner.rate='fast': Input should be a valid number, unable to parse string as a number"
+    )
