@@ -30,7 +30,6 @@ __all__ = [
     "rule",
     "score",
     "side_median",
-    "side_medians",
     "smoothed",
 ]
 
@@ -187,10 +186,3 @@ def side_median(
     cols = slice(None, split) if side == "left" else slice(split, None)
     values = box[:, cols][inside[:, cols]]
     return median(values) if values.size else None
-
-
-def side_medians(
-    celsius: npt.NDArray[np.float32], roi: BreastROI
-) -> dict[Literal["left", "right"], float | None]:
-    """:func:`side_median` of each side."""
-    return {"left": side_median(celsius, roi, "left"), "right": side_median(celsius, roi, "right")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.core._delta_t import side_medians
+from edge.core._delta_t import side_median
 from edge.core._median import masked_median, median
 from edge.core.roi import BreastROI, find_roi, find_roi_and_levels
 from edge.phantom import generate
@@ -79,7 +79,9 @@ def test_side_medians_match_whole_frame_masks_on_phantoms(family: str, view: str
     for index in range(6):
         celsius = generate(5, index, family=family, view=view).celsius
         roi = find_roi(celsius)
-        assert side_medians(celsius, roi) == _side_medians_by_frame_masks(celsius, roi)
+        assert {
+            side: side_median(celsius, roi, side) for side in ("left", "right")
+        } == _side_medians_by_frame_masks(celsius, roi)
 
 
 def test_side_medians_search_the_whole_frame_when_the_roi_leaves_its_box() -> None:
@@ -88,4 +90,6 @@ def test_side_medians_search_the_whole_frame_when_the_roi_leaves_its_box() -> No
     mask[5:30, 2:38] = 1
     body = np.ones((40, 40), dtype=bool)
     roi = BreastROI(mask, body, 19.5, (10, 10, 30, 20), "closeup", 30.0)  # box inside the mask
-    assert side_medians(celsius, roi) == _side_medians_by_frame_masks(celsius, roi)
+    assert {
+        side: side_median(celsius, roi, side) for side in ("left", "right")
+    } == _side_medians_by_frame_masks(celsius, roi)
