@@ -26,6 +26,16 @@ def _plain(small: np.ndarray, lo: float, hi: float, rng: float) -> np.ndarray:
 CFG = PreprocessConfig(crop="roi", span="body", encoding="delta")
 
 
+def _assert_plain(celsius: np.ndarray) -> None:
+    """The device's delta input of ``celsius`` equals the plain per-channel arithmetic."""
+    got = model_input(Frame(pixels=celsius, kind="celsius"), CFG)
+    x0, y0, x1, y1 = got.box
+    small = resize_to_model(celsius[y0:y1, x0:x1], 128, "auto")
+    assert got.baseline_c is not None
+    lo, hi = got.baseline_c - CFG.span_below_c, got.baseline_c + CFG.span_above_c
+    assert np.array_equal(got.image, _plain(small, lo, hi, CFG.delta_range_c))
+
+
 @pytest.mark.parametrize("family", ["a", "b", "c", "d"])
 @pytest.mark.parametrize("view", ["closeup", "wide"])
 def test_the_delta_channels_of_phantom_frames_equal_the_plain_per_channel_arithmetic(
@@ -33,12 +43,7 @@ def test_the_delta_channels_of_phantom_frames_equal_the_plain_per_channel_arithm
 ) -> None:
     for i in range(4):
         celsius = generate(9, i, family=family, view=view).celsius
-        got = model_input(Frame(pixels=celsius, kind="celsius"), CFG)
-        x0, y0, x1, y1 = got.box
-        small = resize_to_model(celsius[y0:y1, x0:x1], 128, "auto")
-        assert got.baseline_c is not None
-        lo, hi = got.baseline_c - CFG.span_below_c, got.baseline_c + CFG.span_above_c
-        assert np.array_equal(got.image, _plain(small, lo, hi, CFG.delta_range_c))
+        _assert_plain(celsius)
 
 
 @pytest.mark.parametrize("spread", [0.01, 1.0, 50.0, 1e6])
@@ -50,9 +55,4 @@ def test_delta_values_far_outside_the_range_saturate_like_the_plain_arithmetic(
     base[:, :40] = 20.0  # a room for the body split
     base = np.round(base * 4) / 4  # quarter degrees: exact halves after scaling
     celsius = base.astype(np.float32)
-    got = model_input(Frame(pixels=celsius, kind="celsius"), CFG)
-    x0, y0, x1, y1 = got.box
-    small = resize_to_model(celsius[y0:y1, x0:x1], 128, "auto")
-    assert got.baseline_c is not None
-    lo, hi = got.baseline_c - CFG.span_below_c, got.baseline_c + CFG.span_above_c
-    assert np.array_equal(got.image, _plain(small, lo, hi, CFG.delta_range_c))
+    _assert_plain(celsius)
