@@ -69,6 +69,9 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 MEMORY_LIMIT_BYTES = 64 * 2**20  # traced peak allowed while one target's checks run
+# Each target's tests want at least this many of FUZZ's inputs accepted, and as many refused:
+# both paths fuzzed, with room for a change of the derandomized inputs.
+MIN_EACH = 20
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Outcome = str  # "accepted" | "refused"
@@ -97,6 +100,18 @@ class Target:
     name: str
     strategy: st.SearchStrategy[Any]
     check: Callable[[Any, Path], Outcome]
+
+
+@st.composite
+def _weighted(draw: st.DrawFn, *branches: tuple[int, st.SearchStrategy[Any]]) -> Any:
+    """One of ``branches`` (weight, strategy), as likely as its weight says. ``st.one_of``
+    would not do: it flattens nested (also mapped) ones into their parts, each as likely."""
+    pick = draw(st.integers(0, sum(weight for weight, _ in branches) - 1))
+    for weight, branch in branches:
+        if pick < weight:
+            return draw(branch)
+        pick -= weight
+    raise AssertionError("unreachable")
 
 
 def _mutate_bytes(seed: bytes) -> st.SearchStrategy[bytes]:
@@ -129,9 +144,10 @@ def dmr_text(draw: st.DrawFn) -> bytes:
     end = draw(st.sampled_from([b"\n", b"\r\n", b"\r\r\n"]))
     formats = st.sampled_from(["{:.3f}", "{:.0f}", "{!r}", "{:e}", "{:+.1f}"])
     celsius = st.tuples(formats, st.floats(*CELSIUS_RANGE)).map(lambda f: f[0].format(f[1]))
-    # Half the matrices are all numbers (a few just outside °C), the others hold bad cells too.
+    # Half the matrices are °C in any notation, the others also hold values outside °C and bad
+    # cells.
     cell = (
-        st.one_of(celsius.map(str.encode), st.floats(-70, 210).map(lambda v: f"{v:.3f}".encode()))
+        celsius.map(str.encode)
         if draw(st.booleans())
         else st.one_of(
             st.floats(-70, 210).map(lambda v: f"{v:.3f}".encode()), st.sampled_from(_BAD_CELLS)
@@ -204,15 +220,18 @@ _SEED_MANIFEST_DOC = json.loads(SEED_MANIFEST.read_text(encoding="utf-8"))
 
 MANIFEST = Target(
     "manifest",
-    st.one_of(
-        edited(_SEED_MANIFEST_DOC, MANIFEST_CHOICES, LIKELY_VALID, 2).map(_json),
-        edited(_SEED_MANIFEST_DOC, MANIFEST_CHOICES).map(_json),
-        st.one_of(
-            manifest_doc(),
-            _mutate_bytes(SEED_MANIFEST.read_bytes()[:1500]),
-            st.binary(max_size=512),
-            st.just(b"[" * 5000),
+    _weighted(  # hostile bytes; any edits of the shipped file; edits likely to be valid
+        (
+            2,
+            st.one_of(
+                manifest_doc(),
+                _mutate_bytes(SEED_MANIFEST.read_bytes()[:1500]),
+                st.binary(max_size=512),
+                st.just(b"[" * 5000),
+            ),
         ),
+        (1, edited(_SEED_MANIFEST_DOC, MANIFEST_CHOICES).map(_json)),
+        (1, edited(_SEED_MANIFEST_DOC, MANIFEST_CHOICES, LIKELY_VALID, 2).map(_json)),
     ),
     check_manifest,
 )
@@ -266,7 +285,7 @@ MASK = "**********"
 def _secrets_shown(node: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in SECRETS and value not in (None, MASK):
+            if key in SECRETS and value not in (None, "", MASK):  # "" reveals nothing
                 yield key, value
             yield from _secrets_shown(value)
     elif isinstance(node, list):
@@ -302,15 +321,18 @@ _DEFAULT_DOC = tomllib.loads(DEFAULT_TOML.read_text(encoding="utf-8"))
 
 CONFIG = Target(
     "config",
-    st.one_of(
-        edited(_DEFAULT_DOC, CONFIG_CHOICES, LIKELY_VALID, 2).map(_toml),
-        edited(_DEFAULT_DOC, CONFIG_CHOICES).map(_toml),
-        st.one_of(
-            config_doc(),
-            _mutate_bytes(DEFAULT_TOML.read_bytes()[-2500:]),
-            _mutate_bytes(b'device_id = "pi"\n[source]\ntype = "synthetic"\n'),
-            st.binary(max_size=256),
+    _weighted(  # hostile bytes; any edits of the shipped file; edits likely to be valid
+        (
+            2,
+            st.one_of(
+                config_doc(),
+                _mutate_bytes(DEFAULT_TOML.read_bytes()[-2500:]),
+                _mutate_bytes(b'device_id = "pi"\n[source]\ntype = "synthetic"\n'),
+                st.binary(max_size=256),
+            ),
         ),
+        (1, edited(_DEFAULT_DOC, CONFIG_CHOICES).map(_toml)),
+        (1, edited(_DEFAULT_DOC, CONFIG_CHOICES, LIKELY_VALID, 2).map(_toml)),
     ),
     check_config,
 )

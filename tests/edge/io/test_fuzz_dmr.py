@@ -8,12 +8,12 @@ import pytest
 
 from edge.errors import FrameError
 from edge.io._dmr_text import parse_temperature_matrix
-from tests.fuzz_targets import DMR, run_fuzz
+from tests.fuzz_targets import DMR, MIN_EACH, run_fuzz
 
 
 def test_dmr_parser_on_hostile_text_raises_only_frame_errors(tmp_path: Path) -> None:
     counts = run_fuzz(DMR, tmp_path)
-    assert counts["accepted"] > 0 and counts["refused"] > 0
+    assert min(counts["accepted"], counts["refused"]) >= MIN_EACH, counts
 
 
 @pytest.mark.parametrize("data", [b"\x0c", b"\x0b \x0c\r\n", b"30 31\x0c\n32 33\n"])

@@ -8,12 +8,12 @@ import pytest
 
 from edge.errors import ModelError
 from edge.io.manifest import read_manifest
-from tests.fuzz_targets import MANIFEST, SEED_MANIFEST, run_fuzz
+from tests.fuzz_targets import MANIFEST, MIN_EACH, SEED_MANIFEST, run_fuzz
 
 
 def test_manifest_loader_on_hostile_files_raises_only_model_errors(tmp_path: Path) -> None:
     counts = run_fuzz(MANIFEST, tmp_path)
-    assert counts["accepted"] > 0 and counts["refused"] > 0
+    assert min(counts["accepted"], counts["refused"]) >= MIN_EACH, counts
 
 
 def test_a_non_utf8_or_deeply_nested_manifest_is_a_model_error_naming_the_file(
