@@ -2,11 +2,12 @@
 
 Each :class:`Target` pairs a Hypothesis strategy of hostile inputs with a ``check`` that feeds one
 input to the real code and returns ``"accepted"`` or ``"refused"``. Refused means the code raised
-one of thermoseg's own errors (:class:`~edge.errors.ThermosegError`), or for the schema validator
-its documented ``ValueError``; anything else escapes ``check`` and is a finding. Accepted inputs
-are checked further (a CSV cell never starts a formula, a terminal line holds no control
-character, every stored row is there; a DMR-IR matrix is the one a plain parser reads; a loaded
-manifest or config is written back and read again unchanged).
+its documented error (FrameError, ModelError, ConfigError; for the schema validator ValueError);
+anything else escapes ``check`` and is a finding. Accepted inputs are checked further (a CSV
+cell never starts a formula, a terminal line holds no control character, every stored row is
+there; a DMR-IR matrix is the one a plain parser reads, and a matrix that parser reads is not
+refused; a loaded manifest or config is written back and reads again the same, with every secret
+masked).
 
 The config and manifest strategies mix hostile documents with small typed edits of the shipped
 ones (:mod:`tests.fuzz_edits`), so that a good share of inputs is accepted and the checks on
