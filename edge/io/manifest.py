@@ -49,7 +49,7 @@ QUANT_MODES: tuple[str, ...] = ("float32", "float16", "dynamic", "int8")
 class TensorInfo(BaseModel):
     """One input or output tensor as the interpreter reports it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field(description="tensor name in the .tflite file")
     shape: list[int] = Field(description="shape including the batch axis, e.g. [1, 128, 128, 3]")
@@ -62,7 +62,7 @@ class TensorInfo(BaseModel):
 class TrainingInfo(BaseModel):
     """The training run the Keras model came from (from the run folder, when present)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     run_id: str | None = Field(None, description="training run id")
     run_dir: str | None = Field(None, description="run folder the Keras model was read from")
@@ -72,7 +72,7 @@ class TrainingInfo(BaseModel):
 class ConverterInfo(BaseModel):
     """Versions and method of the conversion."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     method: str = Field(description="conversion path")
     tensorflow: str = Field(description="TensorFlow version")
@@ -85,7 +85,7 @@ class ConverterInfo(BaseModel):
 class ModelManifest(BaseModel):
     """The ``.json`` beside a ``.tflite`` model."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     schema_version: Literal[1] = 1
     name: str = Field(description="model name: <run>-<quant>")

@@ -30,6 +30,7 @@ def test_a_non_utf8_or_deeply_nested_manifest_is_a_model_error_naming_the_file(
     ("seed_text", "odd_text", "field"),
     [
         ('"scale": 0.00390625', '"scale": NaN', "output.scale"),
+        ('"scale": 0.00390625', '"scale": "inf"', "output.scale"),
         ('"dropout": 0.2', '"dropout": 1e999', "training.config.preset.dropout"),
         ('"name": "lite-int8"', '"name": "lite-\\ud800"', "name"),
         ('"preset": {', '"preset": {"x": -Infinity, ', "training.config.preset.x"),
@@ -38,8 +39,8 @@ def test_a_non_utf8_or_deeply_nested_manifest_is_a_model_error_naming_the_file(
 def test_a_number_or_text_json_cannot_hold_is_a_model_error_naming_the_field(
     tmp_path: Path, seed_text: str, odd_text: str, field: str
 ) -> None:
-    # They loaded, and write_manifest then wrote null for the number (a manifest that no longer
-    # loads) or failed on the text.
+    # They loaded ("inf" as a number), and write_manifest then wrote null for the number (a
+    # manifest that no longer loads) or failed on the text.
     text = SEED_MANIFEST.read_text(encoding="utf-8")
     assert seed_text in text
     path = tmp_path / "odd.json"
