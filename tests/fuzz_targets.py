@@ -2,10 +2,16 @@
 
 Each :class:`Target` pairs a Hypothesis strategy of hostile inputs with a ``check`` that feeds one
 input to the real code and returns ``"accepted"`` or ``"refused"``. Refused means the code raised
-one of thermoseg's own errors (:class:`~edge.errors.ThermosegError`), or for the schema validator
-its documented ``ValueError``; anything else escapes ``check`` and is a finding. Accepted inputs
-are checked further (a CSV cell never starts a formula, a terminal line holds no control
-character, every stored row is there).
+its documented error (FrameError, ModelError, ConfigError; for the schema validator ValueError);
+anything else escapes ``check`` and is a finding. Accepted inputs are checked further (a CSV
+cell never starts a formula, a terminal line holds no control character, every stored row is
+there; a DMR-IR matrix is the one a plain parser reads, and a matrix that parser reads is not
+refused; a loaded manifest or config is written back and reads again the same, with every secret
+masked).
+
+The config and manifest strategies mix hostile documents with small typed edits of the shipped
+ones (:mod:`tests.fuzz_edits`), so that a good share of inputs is accepted and the checks on
+what was accepted run often.
 
 Inputs are small (a few kB): the suite bounds their number with :data:`FUZZ` and the memory of the
 code under test by measuring, with ``tracemalloc``, the peak while a ``check`` runs.
@@ -28,6 +34,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomllib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,11 +42,19 @@ from pydantic import BaseModel
 
 from edge.cli.listen import CsvSink, PrintSink, SqliteSink
 from edge.comms.schemas import validate
-from edge.device.config import effective_config, load_config, to_toml
-from edge.errors import ThermosegError
-from edge.io._dmr_text import parse_temperature_matrix
-from edge.io.manifest import read_manifest
+from edge.device._config_walk import secret_names
+from edge.device.config import DeviceConfig, effective_config, load_config, to_toml
+from edge.errors import ConfigError, FrameError, ModelError
+from edge.io._dmr_text import CELSIUS_RANGE, parse_temperature_matrix
+from edge.io.manifest import read_manifest, write_manifest
 from tests.edge.mqtt_helpers import alert_payload
+from tests.fuzz_edits import (
+    CONFIG_CHOICES,
+    LIKELY_VALID,
+    MANIFEST_CHOICES,
+    edited,
+    reference_matrix,
+)
 
 ROOT = Path(__file__).parents[1]
 DEFAULT_TOML = ROOT / "firmware_config" / "default.toml"
@@ -55,6 +70,9 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 MEMORY_LIMIT_BYTES = 64 * 2**20  # traced peak allowed while one target's checks run
+# Each target's tests want at least this many of FUZZ's inputs accepted, and as many refused:
+# both paths fuzzed, with room for a change of the derandomized inputs.
+MIN_EACH = 20
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Outcome = str  # "accepted" | "refused"
@@ -85,12 +103,16 @@ class Target:
     check: Callable[[Any, Path], Outcome]
 
 
-def _refused(run: Callable[[], Any], *expected: type[BaseException]) -> Outcome:
-    try:
-        run()
-    except (ThermosegError, *expected):
-        return "refused"
-    return "accepted"
+@st.composite
+def _weighted(draw: st.DrawFn, *branches: tuple[int, st.SearchStrategy[Any]]) -> Any:
+    """One of ``branches`` (weight, strategy), as likely as its weight says. ``st.one_of``
+    would not do: it flattens nested (also mapped) ones into their parts, each as likely."""
+    pick = draw(st.integers(0, sum(weight for weight, _ in branches) - 1))
+    for weight, branch in branches:
+        if pick < weight:
+            return draw(branch)
+        pick -= weight
+    raise AssertionError("unreachable")
 
 
 def _mutate_bytes(seed: bytes) -> st.SearchStrategy[bytes]:
@@ -113,14 +135,24 @@ def _mutate_bytes(seed: bytes) -> st.SearchStrategy[bytes]:
 # --- DMR-IR text matrices ----------------------------------------------------------------------
 
 
+_BAD_CELLS = [b"nan", b"inf", b"-", b"1e309", b"0x1F", b"1,5", b"\xd9\xa3", b"", b"1e", b"\x0c"]
+
+
 @st.composite
 def dmr_text(draw: st.DrawFn) -> bytes:
     rows, cols = draw(st.integers(1, 12)), draw(st.integers(1, 12))
     sep = draw(st.sampled_from([b" ", b";", b"\t", b"  ", b"; "]))
     end = draw(st.sampled_from([b"\n", b"\r\n", b"\r\r\n"]))
-    cell = st.one_of(
-        st.floats(-70, 210).map(lambda v: f"{v:.3f}".encode()),
-        st.sampled_from([b"nan", b"inf", b"-", b"1e309", b"0x1F", b"1,5", b"\xd9\xa3", b""]),
+    formats = st.sampled_from(["{:.3f}", "{:.0f}", "{!r}", "{:e}", "{:+.1f}"])
+    celsius = st.tuples(formats, st.floats(*CELSIUS_RANGE)).map(lambda f: f[0].format(f[1]))
+    # Half the matrices are °C in any notation, the others also hold values outside °C and bad
+    # cells.
+    cell = (
+        celsius.map(str.encode)
+        if draw(st.booleans())
+        else st.one_of(
+            st.floats(-70, 210).map(lambda v: f"{v:.3f}".encode()), st.sampled_from(_BAD_CELLS)
+        )
     )
     lines = [sep.join(draw(st.lists(cell, min_size=cols, max_size=cols))) for _ in range(rows)]
     tail = draw(st.sampled_from([b"", sep, end, b"\xef\xbb\xbf"]))
@@ -128,11 +160,16 @@ def dmr_text(draw: st.DrawFn) -> bytes:
 
 
 def check_dmr(data: bytes, _work: Path) -> Outcome:
-    def run() -> None:
+    """The vectorised parser reads what a plain one reads, and refuses what it refuses."""
+    expected = reference_matrix(data)
+    try:
         m = parse_temperature_matrix(Path("fuzz.txt"), data)
-        assert m.dtype.name == "float32" and m.ndim == 2 and m.size > 0
-
-    return _refused(run)
+    except FrameError:
+        assert expected is None, f"refused a valid {expected.shape} matrix"
+        return "refused"
+    assert expected is not None, f"accepted {m.shape}, which a plain parser refuses"
+    assert m.dtype.name == "float32" and np.array_equal(m, expected)
+    return "accepted"
 
 
 DMR = Target("dmr_text", st.one_of(dmr_text(), st.binary(max_size=2048)), check_dmr)
@@ -157,19 +194,45 @@ def manifest_doc(draw: st.DrawFn) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+def _no_constant(name: str) -> float:
+    raise AssertionError(f"write_manifest wrote {name}, which is not JSON")
+
+
 def check_manifest(data: bytes, work: Path) -> Outcome:
+    """A manifest that loads is written back as strict JSON that loads to the same manifest."""
     path = work / "fuzz-manifest.json"
     path.write_bytes(data)
-    return _refused(lambda: read_manifest(path))
+    try:
+        manifest = read_manifest(path)
+    except ModelError:
+        return "refused"
+    again = work / "fuzz-manifest-written.json"
+    write_manifest(manifest, again)
+    json.loads(again.read_text(encoding="utf-8"), parse_constant=_no_constant)
+    assert read_manifest(again).model_dump() == manifest.model_dump()
+    return "accepted"
 
+
+def _json(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc).encode()
+
+
+_SEED_MANIFEST_DOC = json.loads(SEED_MANIFEST.read_text(encoding="utf-8"))
 
 MANIFEST = Target(
     "manifest",
-    st.one_of(
-        manifest_doc(),
-        _mutate_bytes(SEED_MANIFEST.read_bytes()[:1500]),
-        st.binary(max_size=512),
-        st.just(b"[" * 5000),
+    _weighted(  # hostile bytes; any edits of the shipped file; edits likely to be valid
+        (
+            2,
+            st.one_of(
+                manifest_doc(),
+                _mutate_bytes(SEED_MANIFEST.read_bytes()[:1500]),
+                st.binary(max_size=512),
+                st.just(b"[" * 5000),
+            ),
+        ),
+        (1, edited(_SEED_MANIFEST_DOC, MANIFEST_CHOICES).map(_json)),
+        (1, edited(_SEED_MANIFEST_DOC, MANIFEST_CHOICES, LIKELY_VALID, 2).map(_json)),
     ),
     check_manifest,
 )
@@ -216,27 +279,61 @@ def _leaves(node: Any) -> Iterator[Any]:
         yield node
 
 
+SECRETS = secret_names(DeviceConfig)
+MASK = "**********"
+
+
+def _secrets_shown(node: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in SECRETS and value not in (None, "", MASK):  # "" reveals nothing
+                yield key, value
+            yield from _secrets_shown(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _secrets_shown(item)
+
+
 def check_config(data: bytes, work: Path) -> Outcome:
+    """A config that loads has finite numbers and absolute paths, and what check-config prints
+    of it masks every secret and loads again to the same effective config."""
     path = work / "fuzz-device.toml"
     path.write_bytes(data)
-
-    def run() -> None:
+    try:
         cfg = load_config(path)
-        to_toml(effective_config(cfg))  # what check-config prints
-        for value in _leaves(cfg):
-            assert not isinstance(value, float) or math.isfinite(value), value
-            assert not isinstance(value, Path) or value.is_absolute(), value
+    except ConfigError:
+        return "refused"
+    for value in _leaves(cfg):
+        assert not isinstance(value, float) or math.isfinite(value), value
+        assert not isinstance(value, Path) or value.is_absolute(), value
+    shown = effective_config(cfg)
+    assert not list(_secrets_shown(shown))
+    printed = work / "fuzz-effective.toml"
+    printed.write_text(to_toml(shown), encoding="utf-8")  # what check-config prints
+    assert effective_config(load_config(printed)) == shown
+    return "accepted"
 
-    return _refused(run)
 
+def _toml(doc: dict[str, Any]) -> bytes:
+    return to_toml(doc).encode()
+
+
+_DEFAULT_DOC = tomllib.loads(DEFAULT_TOML.read_text(encoding="utf-8"))
 
 CONFIG = Target(
     "config",
-    st.one_of(
-        config_doc(),
-        _mutate_bytes(DEFAULT_TOML.read_bytes()[-2500:]),
-        _mutate_bytes(b'device_id = "pi"\n[source]\ntype = "synthetic"\n'),
-        st.binary(max_size=256),
+    _weighted(  # hostile bytes; any edits of the shipped file; edits likely to be valid
+        (
+            2,
+            st.one_of(
+                config_doc(),
+                _mutate_bytes(DEFAULT_TOML.read_bytes()[-2500:]),
+                _mutate_bytes(b'device_id = "pi"\n[source]\ntype = "synthetic"\n'),
+                st.binary(max_size=256),
+            ),
+        ),
+        (1, edited(_DEFAULT_DOC, CONFIG_CHOICES).map(_toml)),
+        (1, edited(_DEFAULT_DOC, CONFIG_CHOICES, LIKELY_VALID, 2).map(_toml)),
     ),
     check_config,
 )

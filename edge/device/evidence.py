@@ -65,13 +65,16 @@ def snapshots_allowed(cfg: EvidenceConfig, mqtt: MqttConfig) -> tuple[bool, str]
         return False, "snapshots are off ([evidence] snapshots = false)"
     if mqtt.tls is not None:
         return True, "snapshots on (TLS)"
-    if _is_loopback(mqtt.host):
-        return True, f"snapshots on (broker {mqtt.host} is loopback)"
+    # Every broker the publisher may fail over to, not `host` (unused when `brokers` is set).
+    hosts = [host for host, _port in mqtt.broker_list()]
+    remote = [host for host in hosts if not _is_loopback(host)]
+    if not remote:
+        return True, f"snapshots on (broker {', '.join(hosts)} is loopback)"
     if cfg.allow_plaintext:
         return True, "snapshots on over plain TCP ([evidence] allow_plaintext = true)"
     return False, (
-        f"snapshots off: broker {mqtt.host} is neither TLS nor loopback; configure [mqtt.tls] "
-        "or set [evidence] allow_plaintext = true on a trusted network"
+        f"snapshots off: broker {', '.join(remote)} is neither TLS nor loopback; configure "
+        "[mqtt.tls] or set [evidence] allow_plaintext = true on a trusted network"
     )
 
 

@@ -72,6 +72,14 @@ def parse_temperature_matrix(
     """Parse a DMR-IR temperature matrix without a Python loop per value.
 
     Rows and columns are counted and checked against ``limits`` before any value is parsed."""
+    for control in (b"\x0b", b"\x0c"):
+        # Whitespace to numpy's parser but not to the counting above: a file of nothing else
+        # was read as one value, -1 °C.
+        if (at := data.find(control)) >= 0:
+            raise FrameError(
+                f"{path}: control character {control[0]:#04x} at offset {at} in the temperature "
+                "matrix; expected numbers separated by spaces, tabs or semicolons"
+            )
     text = data.removeprefix(b"\xef\xbb\xbf")
     text = text.replace(b"\r", b"\n").replace(b";", b" ").replace(b"\t", b" ")
     widths = _tokens_per_line(text, path, limits) if text else np.zeros(0, dtype=np.intp)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,7 +49,7 @@ QUANT_MODES: tuple[str, ...] = ("float32", "float16", "dynamic", "int8")
 class TensorInfo(BaseModel):
     """One input or output tensor as the interpreter reports it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = Field(description="tensor name in the .tflite file")
     shape: list[int] = Field(description="shape including the batch axis, e.g. [1, 128, 128, 3]")
@@ -60,7 +62,7 @@ class TensorInfo(BaseModel):
 class TrainingInfo(BaseModel):
     """The training run the Keras model came from (from the run folder, when present)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     run_id: str | None = Field(None, description="training run id")
     run_dir: str | None = Field(None, description="run folder the Keras model was read from")
@@ -70,7 +72,7 @@ class TrainingInfo(BaseModel):
 class ConverterInfo(BaseModel):
     """Versions and method of the conversion."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     method: str = Field(description="conversion path")
     tensorflow: str = Field(description="TensorFlow version")
@@ -83,7 +85,7 @@ class ConverterInfo(BaseModel):
 class ModelManifest(BaseModel):
     """The ``.json`` beside a ``.tflite`` model."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     schema_version: Literal[1] = 1
     name: str = Field(description="model name: <run>-<quant>")
@@ -111,6 +113,28 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _surrogate(text: str) -> bool:
+    return not text.isascii() and any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _unwritable(node: Any, where: str = "(top level)") -> Iterator[str]:
+    """Values of a parsed manifest that JSON cannot hold (``NaN``, ``1e999``, a lone surrogate
+    ``"\\ud800"``): :func:`write_manifest` would write null for the number, fail on the text."""
+    if isinstance(node, float) and not math.isfinite(node):
+        yield f"{where}: {node} (expected a finite number)"
+    elif isinstance(node, str) and _surrogate(node):
+        yield f"{where}: a lone UTF-16 surrogate in the text"
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if _surrogate(key):
+                yield f"{where}: a lone UTF-16 surrogate in a key"
+            else:
+                yield from _unwritable(value, key if where == "(top level)" else f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _unwritable(value, f"{where}[{i}]")
+
+
 def read_manifest(path: Path) -> ModelManifest:
     """Read and validate a manifest; :class:`ModelError` names the file and the bad field."""
     try:
@@ -130,6 +154,9 @@ def read_manifest(path: Path) -> ModelManifest:
         raise ModelError(f"{path}: model manifest is not valid JSON: {exc}") from exc
     except RecursionError:
         raise ModelError(f"{path}: model manifest nests too deeply to be a manifest") from None
+    bad = list(_unwritable(raw))
+    if bad:
+        raise ModelError(f"{path}: invalid model manifest: {'; '.join(bad[:5])}")
     try:
         return ModelManifest.model_validate(raw)
     except ValidationError as exc:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.fuzz_targets import ALERT, run_fuzz
+from tests.fuzz_targets import ALERT, MIN_EACH, run_fuzz
 
 
 def test_hostile_alerts_are_refused_by_the_schema_or_stored_safely_by_every_sink(
     tmp_path: Path,
 ) -> None:
     counts = run_fuzz(ALERT, tmp_path)
-    assert counts["accepted"] > 0 and counts["refused"] > 0
+    assert min(counts["accepted"], counts["refused"]) >= MIN_EACH, counts

@@ -114,6 +114,16 @@ def test_effective_config_masks_the_password_and_round_trips_through_toml(tmp_pa
     assert effective_config(again) == data
 
 
+def test_effective_config_with_a_broker_list_loads_again(tmp_path: Path) -> None:
+    # It printed the unused default host beside the brokers: a file that is refused.
+    cfg = load_config(_write(tmp_path, MINIMAL + '[mqtt]\nbrokers = ["a.lan", "b.lan:8883"]\n'))
+    data = effective_config(cfg)
+    assert "host" not in data["mqtt"]
+    again = parse_config(tomllib.loads(to_toml(data)))
+    assert effective_config(again) == data
+    assert again.mqtt.broker_list() == [("a.lan", 1883), ("b.lan", 8883)]
+
+
 def test_every_source_config_builds_its_registered_source() -> None:
     for name, cls in SOURCES.items():
         cfg = cls.config_class.model_validate({"type": name})

@@ -35,6 +35,24 @@ def test_snapshots_need_tls_or_loopback_unless_plaintext_is_allowed(
     assert snapshots_allowed(EvidenceConfig(snapshots=False), mqtt)[0] is False
 
 
+@pytest.mark.parametrize(
+    ("brokers", "expected"),
+    [
+        (["127.0.0.1:1884", "localhost"], True),
+        (["mqtt.clinic.lan"], False),
+        (["127.0.0.1", "192.168.1.20:1883"], False),
+    ],
+)
+def test_snapshots_over_plain_tcp_need_every_broker_of_a_list_on_loopback(
+    brokers: list[str], expected: bool
+) -> None:
+    # The unused default host (127.0.0.1) once let snapshots go to a remote broker list.
+    ok, why = snapshots_allowed(EvidenceConfig(), MqttConfig(brokers=brokers))
+    assert ok is expected
+    assert ok or "192.168.1.20" in why or "mqtt.clinic.lan" in why
+    assert snapshots_allowed(EvidenceConfig(), MqttConfig(brokers=brokers, tls=TLSConfig()))[0]
+
+
 def _frame(*blobs: tuple[slice, slice]) -> tuple[Frame, np.ndarray, Any]:
     celsius = np.full((60, 80), 33.0, np.float32)
     mask = np.zeros((60, 80), np.uint8)
