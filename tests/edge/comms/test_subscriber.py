@@ -62,6 +62,19 @@ def test_a_callback_receives_messages_instead_of_the_queue(broker: LocalBroker) 
         sub.stop()
 
 
+def test_a_subscriber_given_a_broker_list_receives_from_that_broker(broker: LocalBroker) -> None:
+    # It connected to the unused default host (127.0.0.1:1883) and never heard a message.
+    cfg = MqttConfig(brokers=[f"127.0.0.1:{broker.port}"])
+    sub = Subscriber(cfg, "b/#")
+    sub.start()
+    try:
+        assert sub.wait_subscribed(10), sub.last_error
+        _raw_publish(MqttConfig(host=broker.host, port=broker.port), [("b/1", b'{"n": 3}')])
+        assert sub.get(10) == ("b/1", {"n": 3})
+    finally:
+        sub.stop()
+
+
 def test_a_persistent_subscriber_without_a_fixed_client_id_is_refused() -> None:
     with pytest.raises(ValueError, match="persistent subscriber needs a fixed client_id"):
         Subscriber(MqttConfig(), "t/#", persistent=True)
