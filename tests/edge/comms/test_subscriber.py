@@ -14,7 +14,7 @@ from edge.testing.broker import LocalBroker
 
 def _raw_publish(cfg: MqttConfig, messages: list[tuple[str, bytes]]) -> None:
     client = new_client(cfg, "test-raw-publisher", clean_session=True)
-    client.connect(cfg.host, cfg.port)
+    client.connect(*cfg.broker_list()[0])
     client.loop_start()
     try:
         for t, payload in messages:
