@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from edge.comms.config import broker_address
     from edge.device.config import effective_config, load_config, to_toml
 
     cfg = load_config(args.config)
@@ -39,5 +40,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
     else:
         print(f"# {args.config}: valid; effective config (defaults filled in, secrets masked)")
+        # An unset mqtt.host prints as a comment: say which broker(s) that means.
+        brokers = ", ".join(broker_address(h, p) for h, p in cfg.mqtt.broker_list())
+        print(f"# MQTT broker(s), in order: {brokers}")
         print(to_toml(data), end="")
     return 0

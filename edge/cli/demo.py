@@ -104,7 +104,9 @@ def run_demo(
         LocalBroker(workdir=Path(tmp) / "broker", port=broker_port) as broker,
     ):
         data["state_dir"] = str(Path(tmp) / "state")
-        data.setdefault("mqtt", {}).update({"host": broker.host, "port": broker.port})
+        mqtt = data.setdefault("mqtt", {})
+        mqtt.pop("brokers", None)  # the demo's own broker replaces whatever the file names
+        mqtt.update({"host": broker.host, "port": broker.port})
         data["segmenter"] = default_segmenter(segmenter)
         cfg = parse_config(data, str(config))
         seg = cfg.segmenter

@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from edge.comms._paho import Client, new_client, refusal_reason
-from edge.comms.config import MqttConfig
+from edge.comms.config import MqttConfig, broker_address
 from edge.errors import PublishError
 
 __all__ = ["CommandClient"]
@@ -23,10 +23,16 @@ log = logging.getLogger(__name__)
 
 
 class CommandClient:
-    """Publishes JSON (QoS 1) and waits for PUBACK; reconnects in the background."""
+    """Publishes JSON (QoS 1) and waits for PUBACK; reconnects in the background.
+
+    Like :class:`~edge.comms.subscriber.Subscriber` it uses the first of ``cfg.broker_list()``
+    only (no failover walk).
+    """
 
     def __init__(self, cfg: MqttConfig, client_id: str | None = None) -> None:
         self.cfg = cfg
+        self._host, self._port = cfg.broker_list()[0]
+        self.where = broker_address(self._host, self._port)
         cid = client_id or f"thermoseg-cmd-{random.getrandbits(48):012x}"
         self._client = new_client(cfg, cid, clean_session=True)
         self._client.reconnect_delay_set(1, 5)
@@ -43,12 +49,12 @@ class CommandClient:
 
     def start(self, timeout: float = 10.0) -> None:
         """Connect; PublishError when the broker does not accept us within ``timeout``."""
-        self._client.connect_async(self.cfg.host, self.cfg.port, self.cfg.keepalive)
+        self._client.connect_async(self._host, self._port, self.cfg.keepalive)
         self._client.loop_start()
         if not self._connected.wait(timeout):
             self.stop()
             why = self.last_error or "no answer"
-            raise PublishError(f"cannot connect to {self.cfg.host}:{self.cfg.port}: {why}")
+            raise PublishError(f"cannot connect to {self.where}: {why}")
 
     def publish(
         self,

@@ -19,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from edge.errors import ConfigError
 
 __all__ = [
+    "DEFAULT_HOST",
     "MqttConfig",
     "TLSConfig",
+    "broker_address",
     "check_credential_name",
     "credential_path",
     "parse_broker",
@@ -28,6 +30,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"  # the broker when neither `host` nor `brokers` is set
 
 _PREFIX_RE = re.compile(r"^[^#+/\s][^#+\s]*[^#+/\s]$|^[^#+/\s]$")
 
@@ -90,6 +94,11 @@ def parse_broker(entry: str, default_port: int) -> tuple[str, int]:
     return (m.group("v6") or m.group("host")), port
 
 
+def broker_address(host: str, port: int) -> str:
+    """``host:port``, or ``[v6]:port`` for an IPv6 address (as logs and errors show a broker)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def topic(prefix: str, device_id: str, leaf: str) -> str:
     """``<prefix>/<device_id>/<leaf>``, e.g. ``thermoseg/pi-01/alerts``."""
     return f"{prefix.strip('/')}/{device_id}/{leaf}"
@@ -145,12 +154,16 @@ class MqttConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    host: str = Field("127.0.0.1", min_length=1, description="broker host name or address")
+    host: str | None = Field(
+        None,
+        min_length=1,
+        description="broker host name or address; unset: 127.0.0.1 unless `brokers` is set",
+    )
     port: int = Field(1883, ge=1, le=65535, description="broker port (8883 is usual for TLS)")
     brokers: list[str] = Field(
         default_factory=list,
         description="several brokers, tried in order (host, host:port; port defaults to `port`): "
-        "the first that accepts is used, back-off after a full round; replaces `host`",
+        "the first that accepts is used, back-off after a full round; instead of `host`",
     )
     topic_prefix: str = Field("thermoseg", description="topics are <prefix>/<device_id>/<leaf>")
     client_id: str | None = Field(None, description="MQTT client id; default thermoseg-<device_id>")
@@ -210,16 +223,17 @@ class MqttConfig(BaseModel):
             raise ValueError(f"{given[0]} is set but username is not")
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("reconnect_max_s must be >= reconnect_min_s")
-        if self.brokers and "host" in self.model_fields_set:
+        if self.brokers and self.host is not None:
             raise ValueError("set either host or brokers, not both")
         for entry in self.brokers:
             parse_broker(entry, self.port)
         return self
 
     def broker_list(self) -> list[tuple[str, int]]:
-        """The brokers to try, in order: ``brokers`` or the single ``host``/``port``."""
+        """The brokers to try, in order: ``brokers``, else the single ``host`` (127.0.0.1 when
+        unset) at ``port``. Every connection goes through this, never through ``host``."""
         if not self.brokers:
-            return [(self.host, self.port)]
+            return [(self.host or DEFAULT_HOST, self.port)]
         return [parse_broker(entry, self.port) for entry in self.brokers]
 
     def resolve_client_id(self, device_id: str) -> str:

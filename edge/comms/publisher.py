@@ -34,7 +34,7 @@ from typing import Any
 
 from edge import __version__
 from edge.comms._paho import Client, MQTTErrorCode, error_string, new_client, refusal_reason
-from edge.comms.config import MqttConfig, topic
+from edge.comms.config import MqttConfig, broker_address, topic
 from edge.comms.homeassistant import discovery_clears, discovery_messages
 from edge.comms.outbox import Outbox
 from edge.comms.schemas import validate
@@ -66,10 +66,6 @@ def status_payload(device_id: str, state: str, timestamp: float | None) -> dict[
     }
 
 
-def _where(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
 def _encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -87,7 +83,7 @@ class MqttPublisher:
         # Several brokers: tried in order, the back-off comes after a full round (see _run).
         self._brokers = cfg.broker_list()
         self._broker = 0
-        self.where = _where(*self._brokers[0])
+        self.where = broker_address(*self._brokers[0])
         self._broker_errors: dict[str, str] = {}  # last error logged per broker
         self.user = cfg.username or "(anonymous)"
         # Resolve secrets and TLS files now so a misconfiguration fails at start-up, clearly.
@@ -222,10 +218,10 @@ class MqttPublisher:
                 "MQTT: trying broker %d of %d, %s",
                 index + 1,
                 len(self._brokers),
-                _where(*self._brokers[index]),
+                broker_address(*self._brokers[index]),
             )
         self._broker = index
-        self.where = _where(*self._brokers[index])
+        self.where = broker_address(*self._brokers[index])
 
     def _round(self) -> bool:
         """Try the brokers in order until one connects; True if one did (and has now dropped)."""

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from edge.comms._paho import Client, MQTTMessage, new_client, refusal_reason
-from edge.comms.config import MqttConfig
+from edge.comms.config import MqttConfig, broker_address
 
 __all__ = ["Subscriber"]
 
@@ -26,6 +26,10 @@ class Subscriber:
     ``on_message(topic, payload)`` when given, else to :attr:`messages` (a queue of
     ``(topic, payload dict)``). ``persistent=True`` keeps the broker session (and the
     messages queued for it while this client is away) across reconnects.
+
+    It connects to the first of ``cfg.broker_list()`` only: paho's background loop retries the
+    one address it was given, and the publisher's failover walk belongs to its own network
+    thread. With ``mqtt.brokers`` set, a subscriber follows the first (preferred) broker.
     """
 
     def __init__(
@@ -41,6 +45,8 @@ class Subscriber:
         if persistent and not client_id:
             raise ValueError("a persistent subscriber needs a fixed client_id")
         self.cfg = cfg
+        self._host, self._port = cfg.broker_list()[0]
+        self.where = broker_address(self._host, self._port)
         self.patterns = [patterns] if isinstance(patterns, str) else list(patterns)
         self.messages: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         self._on_message_cb = on_message
@@ -57,7 +63,7 @@ class Subscriber:
         self._client.on_disconnect = self._on_disconnect
 
     def start(self) -> None:
-        self._client.connect_async(self.cfg.host, self.cfg.port, self.cfg.keepalive)
+        self._client.connect_async(self._host, self._port, self.cfg.keepalive)
         self._client.loop_start()
 
     def wait_subscribed(self, timeout: float) -> bool:
@@ -76,7 +82,7 @@ class Subscriber:
     def _on_connect(self, client: Client, u: Any, f: Any, reason_code: Any, p: Any) -> None:
         if reason_code.is_failure:
             self.last_error = refusal_reason(reason_code)
-            log.error("MQTT %s:%d: %s", self.cfg.host, self.cfg.port, self.last_error)
+            log.error("MQTT %s: %s", self.where, self.last_error)
             self._answered.set()
             return
         self.last_error = None

@@ -200,14 +200,9 @@ _SECRETS = secret_names(DeviceConfig)
 
 
 def effective_config(cfg: DeviceConfig) -> dict[str, Any]:
-    """The config with every default filled in and secrets masked (``**********``).
-
-    It loads again to the same config: ``mqtt.host`` is left out when ``mqtt.brokers`` replaces
-    it, since a file setting both is refused."""
-    data = cfg.model_dump(mode="json")
-    if cfg.mqtt.brokers:
-        del data["mqtt"]["host"]
-    return data
+    """The config with every default filled in and secrets masked (``**********``); it loads
+    again to the same config (unset keys such as ``mqtt.host`` stay unset)."""
+    return cfg.model_dump(mode="json")
 
 
 def _toml_value(value: Any) -> str:

@@ -65,7 +65,7 @@ def snapshots_allowed(cfg: EvidenceConfig, mqtt: MqttConfig) -> tuple[bool, str]
         return False, "snapshots are off ([evidence] snapshots = false)"
     if mqtt.tls is not None:
         return True, "snapshots on (TLS)"
-    # Every broker the publisher may fail over to, not `host` (unused when `brokers` is set).
+    # Every broker the publisher may fail over to.
     hosts = [host for host, _port in mqtt.broker_list()]
     remote = [host for host in hosts if not _is_loopback(host)]
     if not remote:

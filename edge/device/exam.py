@@ -90,6 +90,8 @@ class ExamListener:
             log.error("%s: ignored: %s", self.topic, exc)
 
     def start(self) -> None:
+        # With several brokers this session follows the first only (see Subscriber).
+        log.info("exam commands: following %s on %s", self.topic, self._sub.where)
         self._sub.start()
 
     def stop(self) -> None:

@@ -49,6 +49,19 @@ def test_broker_entries_parse_with_default_port_and_ipv6() -> None:
         MqttConfig(host="a", brokers=["b"])
 
 
+def test_host_is_unset_by_default_and_the_single_broker_is_then_loopback() -> None:
+    assert MqttConfig().host is None
+    assert MqttConfig().broker_list() == [("127.0.0.1", 1883)]
+    assert MqttConfig(host="broker.lan", port=8883).broker_list() == [("broker.lan", 8883)]
+    assert MqttConfig(brokers=["a.lan", "b.lan:1884"], port=8883).broker_list() == [
+        ("a.lan", 8883),
+        ("b.lan", 1884),
+    ]
+    # Spelling out the default is still a host: refused beside brokers.
+    with pytest.raises(ValueError, match="either host or brokers"):
+        MqttConfig(host="127.0.0.1", brokers=["b"])
+
+
 def test_alerts_fail_over_to_the_second_broker_in_order_when_the_first_stops(
     tmp_path: Path, two_brokers: tuple[LocalBroker, LocalBroker], caplog: pytest.LogCaptureFixture
 ) -> None:

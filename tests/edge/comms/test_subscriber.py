@@ -14,7 +14,7 @@ from edge.testing.broker import LocalBroker
 
 def _raw_publish(cfg: MqttConfig, messages: list[tuple[str, bytes]]) -> None:
     client = new_client(cfg, "test-raw-publisher", clean_session=True)
-    client.connect(cfg.host, cfg.port)
+    client.connect(*cfg.broker_list()[0])
     client.loop_start()
     try:
         for t, payload in messages:
@@ -58,6 +58,19 @@ def test_a_callback_receives_messages_instead_of_the_queue(broker: LocalBroker) 
         _raw_publish(cfg, [("x/2", b'{"k": "v"}')])
         assert got.get(timeout=10) == ("x/2", {"k": "v"})
         assert sub.messages.empty()
+    finally:
+        sub.stop()
+
+
+def test_a_subscriber_given_a_broker_list_receives_from_that_broker(broker: LocalBroker) -> None:
+    # It connected to the unused default host (127.0.0.1:1883) and never heard a message.
+    cfg = MqttConfig(brokers=[f"127.0.0.1:{broker.port}"])
+    sub = Subscriber(cfg, "b/#")
+    sub.start()
+    try:
+        assert sub.wait_subscribed(10), sub.last_error
+        _raw_publish(MqttConfig(host=broker.host, port=broker.port), [("b/1", b'{"n": 3}')])
+        assert sub.get(10) == ("b/1", {"n": 3})
     finally:
         sub.stop()
 

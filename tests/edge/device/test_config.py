@@ -118,10 +118,21 @@ def test_effective_config_with_a_broker_list_loads_again(tmp_path: Path) -> None
     # It printed the unused default host beside the brokers: a file that is refused.
     cfg = load_config(_write(tmp_path, MINIMAL + '[mqtt]\nbrokers = ["a.lan", "b.lan:8883"]\n'))
     data = effective_config(cfg)
-    assert "host" not in data["mqtt"]
-    again = parse_config(tomllib.loads(to_toml(data)))
+    assert data["mqtt"]["host"] is None  # unset, shown as a comment
+    rendered = to_toml(data)
+    assert "# host is unset" in rendered and "\nhost =" not in rendered
+    again = parse_config(tomllib.loads(rendered))
     assert effective_config(again) == data
     assert again.mqtt.broker_list() == [("a.lan", 1883), ("b.lan", 8883)]
+
+
+def test_effective_config_keeps_an_explicit_host_and_an_unset_one_unset(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, MINIMAL + '[mqtt]\nhost = "broker.lan"\n'))
+    again = parse_config(tomllib.loads(to_toml(effective_config(cfg))))
+    assert again.mqtt.host == "broker.lan" and again.mqtt.broker_list() == [("broker.lan", 1883)]
+    plain = load_config(_write(tmp_path, MINIMAL, "plain.toml"))
+    assert effective_config(plain)["mqtt"]["host"] is None
+    assert plain.mqtt.broker_list() == [("127.0.0.1", 1883)]
 
 
 def test_every_source_config_builds_its_registered_source() -> None:
@@ -141,6 +152,7 @@ def test_check_config_prints_the_effective_config_as_toml(
     assert "hunter2" not in out
     data = tomllib.loads(out)
     assert data["device_id"] == "t1" and data["mqtt"]["password"] == "**********"
+    assert "host" not in data["mqtt"] and "# MQTT broker(s), in order: 127.0.0.1:1883\n" in out
     assert cli_main(["check-config", str(p), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["source"]["type"] == "synthetic"
 

@@ -74,3 +74,24 @@ def test_the_cli_starts_and_ends_an_exam_the_listener_follows_and_ignores_bad_co
         assert wait_for(lambda: exam.current() is None, 10)
     finally:
         listener.stop()
+
+
+def test_an_exam_listener_configured_with_brokers_follows_commands_from_the_first_broker(
+    broker: LocalBroker,
+) -> None:
+    # The daemon hands its own [mqtt] section to the listener: with `brokers` set it connected to
+    # the unused default host, so exam ids set over MQTT never arrived.
+    cfg = MqttConfig(brokers=[f"127.0.0.1:{broker.port}"])
+    exam = ExamContext()
+    listener = ExamListener(cfg, "pi-brokers", exam)
+    listener.start()
+    try:
+        client = CommandClient(MqttConfig(host=broker.host, port=broker.port))
+        client.start()
+        try:
+            client.publish("thermoseg/pi-brokers/exam/set", {"exam_id": "EX-9"}, retain=True)
+        finally:
+            client.stop()
+        assert wait_for(lambda: exam.current() == "EX-9", 10)
+    finally:
+        listener.stop()
