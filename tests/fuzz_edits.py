@@ -13,6 +13,7 @@ compared against.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Iterator
@@ -213,18 +214,10 @@ def edited(
 
     ``choices`` holds the values a "choice" edit sets, by key path; the first value a strategy
     gives (the one Hypothesis starts from and shrinks to) is a valid one."""
-    out: dict[str, Any] = _copy(doc)
+    out = copy.deepcopy(doc)
     for _ in range(draw(st.integers(1, most))):
         _edit(draw, out, choices, draw(st.sampled_from(kinds)))
     return out
-
-
-def _copy(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _copy(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_copy(v) for v in node]
-    return node
 
 
 # --- a plain DMR-IR parser to compare the vectorised one against -------------------------------

@@ -180,7 +180,7 @@ DMR = Target("dmr_text", st.one_of(dmr_text(), st.binary(max_size=2048)), check_
 
 @st.composite
 def manifest_doc(draw: st.DrawFn) -> bytes:
-    doc = json.loads(SEED_MANIFEST.read_text(encoding="utf-8"))
+    doc = copy.deepcopy(_SEED_MANIFEST_DOC)
     for _ in range(draw(st.integers(1, 3))):
         node: Any = doc
         while isinstance(node, dict) and node and draw(st.booleans()):
@@ -252,7 +252,7 @@ TOML_VALUES = st.one_of(
 
 @st.composite
 def config_doc(draw: st.DrawFn) -> bytes:
-    doc = tomllib.loads(DEFAULT_TOML.read_text(encoding="utf-8"))
+    doc = copy.deepcopy(_DEFAULT_DOC)
     for _ in range(draw(st.integers(1, 3))):
         section = draw(st.sampled_from(sorted(doc)))
         if isinstance(doc[section], dict) and doc[section] and draw(st.booleans()):
