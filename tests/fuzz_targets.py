@@ -132,6 +132,21 @@ def _mutate_bytes(seed: bytes) -> st.SearchStrategy[bytes]:
     return build()
 
 
+def _hostile_or_edited(
+    hostile: st.SearchStrategy[bytes],
+    seed: dict[str, Any],
+    choices: dict[tuple[str, ...], st.SearchStrategy[Any]],
+    encode: Callable[[dict[str, Any]], bytes],
+) -> st.SearchStrategy[bytes]:
+    """2 parts ``hostile`` bytes, 1 part any edits of the shipped document ``seed``, 1 part edits
+    likely to keep it valid: a good share accepted, so the checks on what loads run often."""
+    return _weighted(
+        (2, hostile),
+        (1, edited(seed, choices).map(encode)),
+        (1, edited(seed, choices, LIKELY_VALID, 2).map(encode)),
+    )
+
+
 # --- DMR-IR text matrices ----------------------------------------------------------------------
 
 
@@ -221,18 +236,16 @@ _SEED_MANIFEST_DOC = json.loads(SEED_MANIFEST.read_text(encoding="utf-8"))
 
 MANIFEST = Target(
     "manifest",
-    _weighted(  # hostile bytes; any edits of the shipped file; edits likely to be valid
-        (
-            2,
-            st.one_of(
-                manifest_doc(),
-                _mutate_bytes(SEED_MANIFEST.read_bytes()[:1500]),
-                st.binary(max_size=512),
-                st.just(b"[" * 5000),
-            ),
+    _hostile_or_edited(
+        st.one_of(
+            manifest_doc(),
+            _mutate_bytes(SEED_MANIFEST.read_bytes()[:1500]),
+            st.binary(max_size=512),
+            st.just(b"[" * 5000),
         ),
-        (1, edited(_SEED_MANIFEST_DOC, MANIFEST_CHOICES).map(_json)),
-        (1, edited(_SEED_MANIFEST_DOC, MANIFEST_CHOICES, LIKELY_VALID, 2).map(_json)),
+        _SEED_MANIFEST_DOC,
+        MANIFEST_CHOICES,
+        _json,
     ),
     check_manifest,
 )
@@ -265,7 +278,7 @@ def config_doc(draw: st.DrawFn) -> bytes:
             doc["mqtt"] = {}
         key = draw(st.sampled_from(["password", "password_credential"]))
         doc["mqtt"].update({key: draw(TOML_VALUES), "username": "u"})
-    return to_toml(doc).encode()
+    return _toml(doc)
 
 
 def _leaves(node: Any) -> Iterator[Any]:
@@ -322,18 +335,16 @@ _DEFAULT_DOC = tomllib.loads(DEFAULT_TOML.read_text(encoding="utf-8"))
 
 CONFIG = Target(
     "config",
-    _weighted(  # hostile bytes; any edits of the shipped file; edits likely to be valid
-        (
-            2,
-            st.one_of(
-                config_doc(),
-                _mutate_bytes(DEFAULT_TOML.read_bytes()[-2500:]),
-                _mutate_bytes(b'device_id = "pi"\n[source]\ntype = "synthetic"\n'),
-                st.binary(max_size=256),
-            ),
+    _hostile_or_edited(
+        st.one_of(
+            config_doc(),
+            _mutate_bytes(DEFAULT_TOML.read_bytes()[-2500:]),
+            _mutate_bytes(b'device_id = "pi"\n[source]\ntype = "synthetic"\n'),
+            st.binary(max_size=256),
         ),
-        (1, edited(_DEFAULT_DOC, CONFIG_CHOICES).map(_toml)),
-        (1, edited(_DEFAULT_DOC, CONFIG_CHOICES, LIKELY_VALID, 2).map(_toml)),
+        _DEFAULT_DOC,
+        CONFIG_CHOICES,
+        _toml,
     ),
     check_config,
 )
