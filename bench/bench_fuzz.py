@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from bench.common import print_table
 from edge.errors import ThermosegError
 from edge.io.readers import read_frame
-from tests.fuzz_targets import TARGETS, Target, close_sinks, workdir
+from tests.fuzz_targets import TARGETS, Target, workdir
 
 __all__ = ["READERS", "fuzz_target", "main", "run"]
 
@@ -159,7 +159,7 @@ def fuzz_target(target: Target, n: int, run_seed: int) -> dict[str, Any]:
         os.dup2(stderr, 2)
         os.close(stderr)
         resource.setrlimit(resource.RLIMIT_AS, limit)
-        close_sinks()
+        target.close()
     seconds = time.perf_counter() - start
     return {
         "tried": counts["tried"],

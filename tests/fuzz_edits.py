@@ -5,24 +5,16 @@ leave the code that runs on an accepted input (the round trip of what was loaded
 exercised. The strategies here start from the shipped document and make one to three edits of
 the kind a person makes: a field set to another value of its type (often an unusual but valid
 one), a key removed, a number nudged, an unknown key added, a value of the wrong type. Most
-results are valid, some are not; the checks in :mod:`tests.fuzz_targets` hold either way.
-
-:func:`reference_matrix` is a second, plain parser of DMR-IR text that the vectorised one is
-compared against.
+results are valid, some are not; the checks in :mod:`tests.fuzz_documents` hold either way.
 """
 
 from __future__ import annotations
 
-import math
-import re
+import copy
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 from hypothesis import strategies as st
-
-from edge.io._dmr_text import CELSIUS_RANGE
-from edge.io.limits import DEFAULT_LIMITS
 
 __all__ = [
     "CONFIG_CHOICES",
@@ -30,7 +22,6 @@ __all__ = [
     "LIKELY_VALID",
     "MANIFEST_CHOICES",
     "edited",
-    "reference_matrix",
 ]
 
 Key = tuple[str, ...]
@@ -213,45 +204,7 @@ def edited(
 
     ``choices`` holds the values a "choice" edit sets, by key path; the first value a strategy
     gives (the one Hypothesis starts from and shrinks to) is a valid one."""
-    out: dict[str, Any] = _copy(doc)
+    out = copy.deepcopy(doc)
     for _ in range(draw(st.integers(1, most))):
         _edit(draw, out, choices, draw(st.sampled_from(kinds)))
     return out
-
-
-def _copy(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _copy(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_copy(v) for v in node]
-    return node
-
-
-# --- a plain DMR-IR parser to compare the vectorised one against -------------------------------
-
-_NUMBER = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-
-
-def reference_matrix(data: bytes) -> np.ndarray | None:
-    """The °C matrix ``data`` holds, read value by value, or None when it holds no valid one.
-
-    What the module documents: values separated by spaces, tabs or ``;``, rows ending ``\\n``,
-    ``\\r\\n`` or ``\\r\\r\\n`` (blank lines and a leading UTF-8 BOM ignored), decimal numbers
-    only, a rectangular matrix of finite °C within :data:`CELSIUS_RANGE` and the default limits.
-    """
-    text = data.removeprefix(b"\xef\xbb\xbf").replace(b"\r", b"\n")
-    text = text.replace(b";", b" ").replace(b"\t", b" ")
-    rows = [[t for t in line.split(b" ") if t] for line in text.split(b"\n")]
-    rows = [row for row in rows if row]
-    if not rows or any(len(row) != len(rows[0]) for row in rows):
-        return None
-    if not all(_NUMBER.fullmatch(t) for row in rows for t in row):
-        return None
-    h, w, lim = len(rows), len(rows[0]), DEFAULT_LIMITS
-    if max(h, w) > lim.max_side or h * w > lim.max_pixels or max(h, w) > lim.max_aspect * min(h, w):
-        return None
-    matrix = np.array([[float(t) for t in row] for row in rows], dtype=np.float64)
-    lo, hi = CELSIUS_RANGE
-    if not all(math.isfinite(v) and lo <= v <= hi for v in matrix.flat):
-        return None
-    return matrix.astype(np.float32)

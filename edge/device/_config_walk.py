@@ -8,7 +8,6 @@ the file's folder, not to whatever folder the daemon happens to start in).
 
 from __future__ import annotations
 
-import math
 import types
 import typing
 from collections.abc import Iterator
@@ -17,19 +16,16 @@ from typing import Any
 
 from pydantic import BaseModel, SecretBytes, SecretStr
 
+from edge.core._doc_walk import unwritable
+
 __all__ = ["config_models", "non_finite", "resolve_paths", "secret_names"]
 
 
 def non_finite(node: Any, path: str = "") -> Iterator[tuple[str, float]]:
     """``(key path, value)`` of every float in a parsed TOML document that is inf or nan."""
-    if isinstance(node, float) and not math.isfinite(node):
-        yield path or "(top level)", node
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            yield from non_finite(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from non_finite(value, f"{path}[{i}]")
+    for found in unwritable(node, path):
+        if isinstance(found.value, float):
+            yield found.path, found.value
 
 
 def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:

@@ -9,6 +9,7 @@ non-numeric values and values that cannot be °C raise :class:`~edge.errors.Fram
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from pathlib import Path
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 # Plausible °C for a body surface or a room; values outside mean Kelvin, raw counts or garbage.
 CELSIUS_RANGE = (-60.0, 200.0)
+_CONTROL = re.compile(rb"[\x0b\x0c]")
 
 
 def check_celsius_range(values: np.ndarray, path: Path, what: str) -> None:
@@ -72,14 +74,13 @@ def parse_temperature_matrix(
     """Parse a DMR-IR temperature matrix without a Python loop per value.
 
     Rows and columns are counted and checked against ``limits`` before any value is parsed."""
-    for control in (b"\x0b", b"\x0c"):
-        # Whitespace to numpy's parser but not to the counting above: a file of nothing else
-        # was read as one value, -1 °C.
-        if (at := data.find(control)) >= 0:
-            raise FrameError(
-                f"{path}: control character {control[0]:#04x} at offset {at} in the temperature "
-                "matrix; expected numbers separated by spaces, tabs or semicolons"
-            )
+    # Whitespace to numpy's parser but not to the counting above: a file of nothing else was
+    # read as one value, -1 °C.
+    if found := _CONTROL.search(data):
+        raise FrameError(
+            f"{path}: control character {found[0][0]:#04x} at offset {found.start()} in the "
+            "temperature matrix; expected numbers separated by spaces, tabs or semicolons"
+        )
     text = data.removeprefix(b"\xef\xbb\xbf")
     text = text.replace(b"\r", b"\n").replace(b";", b" ").replace(b"\t", b" ")
     widths = _tokens_per_line(text, path, limits) if text else np.zeros(0, dtype=np.intp)

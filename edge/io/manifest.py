@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edge import DISCLAIMER
+from edge.core._doc_walk import unwritable
 from edge.core.preprocess import PreprocessConfig
 from edge.errors import ModelError, validation_problems
 
@@ -113,28 +112,6 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _surrogate(text: str) -> bool:
-    return not text.isascii() and any("\ud800" <= c <= "\udfff" for c in text)
-
-
-def _unwritable(node: Any, where: str = "(top level)") -> Iterator[str]:
-    """Values of a parsed manifest that JSON cannot hold (``NaN``, ``1e999``, a lone surrogate
-    ``"\\ud800"``): :func:`write_manifest` would write null for the number, fail on the text."""
-    if isinstance(node, float) and not math.isfinite(node):
-        yield f"{where}: {node} (expected a finite number)"
-    elif isinstance(node, str) and _surrogate(node):
-        yield f"{where}: a lone UTF-16 surrogate in the text"
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if _surrogate(key):
-                yield f"{where}: a lone UTF-16 surrogate in a key"
-            else:
-                yield from _unwritable(value, key if where == "(top level)" else f"{where}.{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _unwritable(value, f"{where}[{i}]")
-
-
 def read_manifest(path: Path) -> ModelManifest:
     """Read and validate a manifest; :class:`ModelError` names the file and the bad field."""
     try:
@@ -154,7 +131,8 @@ def read_manifest(path: Path) -> ModelManifest:
         raise ModelError(f"{path}: model manifest is not valid JSON: {exc}") from exc
     except RecursionError:
         raise ModelError(f"{path}: model manifest nests too deeply to be a manifest") from None
-    bad = list(_unwritable(raw))
+    # Loaded, but write_manifest would write null for the number or fail on the text.
+    bad = [f"{found.path}: {found.problem}" for found in unwritable(raw)]
     if bad:
         raise ModelError(f"{path}: invalid model manifest: {'; '.join(bad[:5])}")
     try:

@@ -34,6 +34,7 @@ def test_a_non_utf8_or_deeply_nested_manifest_is_a_model_error_naming_the_file(
         ('"dropout": 0.2', '"dropout": 1e999', "training.config.preset.dropout"),
         ('"name": "lite-int8"', '"name": "lite-\\ud800"', "name"),
         ('"preset": {', '"preset": {"x": -Infinity, ', "training.config.preset.x"),
+        ('"preset": {', '"preset": {"\\udc00": 1, ', "training.config.preset"),
     ],
 )
 def test_a_number_or_text_json_cannot_hold_is_a_model_error_naming_the_field(
