@@ -29,7 +29,7 @@ class Unwritable(NamedTuple):
         """What is wrong, for an error message: the number, never the surrogate text (which
         would fail again wherever the message is encoded)."""
         if isinstance(self.value, float):
-            return f"{self.value} (expected a finite number)"
+            return f"expected a finite number (got {self.value})"
         return f"a lone UTF-16 surrogate in {'a key' if self.in_key else 'the text'}"
 
 

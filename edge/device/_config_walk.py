@@ -1,8 +1,8 @@
-"""Walks over the config document and models: non-finite numbers, secret keys, relative paths.
+"""Walks over the config models: secret keys and relative paths.
 
 One place for the checks every section shares, so a new section gets them without code of its
-own: ``inf``/``nan`` are refused wherever TOML allows them, a secret is never echoed whatever
-its type, and a path is read as the config file's author meant it (``~`` expanded, relative to
+own (``inf``/``nan`` anywhere in the document are refused by :mod:`edge.core._doc_walk`): a
+secret is never echoed whatever its type, and a path is read as the config file's author meant it (``~`` expanded, relative to
 the file's folder, not to whatever folder the daemon happens to start in).
 """
 
@@ -16,16 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, SecretBytes, SecretStr
 
-from edge.core._doc_walk import unwritable
-
-__all__ = ["config_models", "non_finite", "resolve_paths", "secret_names"]
-
-
-def non_finite(node: Any, path: str = "") -> Iterator[tuple[str, float]]:
-    """``(key path, value)`` of every float in a parsed TOML document that is inf or nan."""
-    for found in unwritable(node, path):
-        if isinstance(found.value, float):
-            yield found.path, found.value
+__all__ = ["config_models", "resolve_paths", "secret_names"]
 
 
 def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:

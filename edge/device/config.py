@@ -25,9 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from edge.comms.config import MqttConfig
 from edge.comms.outbox import OutboxConfig
+from edge.core._doc_walk import unwritable
 from edge.core.analysis import AnalysisConfig
 from edge.core.preprocess import PreprocessConfig
-from edge.device._config_walk import non_finite, resolve_paths, secret_names
+from edge.device._config_walk import resolve_paths, secret_names
 from edge.device.alerts import AlertConfig
 from edge.device.capture import CaptureConfig
 from edge.device.evidence import EvidenceConfig
@@ -159,10 +160,7 @@ def parse_config(
     Paths get ``~`` expanded; relative ones are taken from ``base`` (the config file's folder)
     when given.
     """
-    bad = [
-        f"{where}: {path}: expected a finite number (got {value})"
-        for path, value in non_finite(data)
-    ]
+    bad = [f"{where}: {found.path}: {found.problem}" for found in unwritable(data)]
     if bad:
         raise ConfigError("\n".join(bad))
     try:
